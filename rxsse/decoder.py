@@ -218,19 +218,21 @@ class SSEDecoder:
         """Decode complete blocks that start in a fresh parser state."""
         limit = self._fast_limit
         append = out.append
+        last_id = self._id_buffer  # equal to last_event_id between blocks
         for block in blocks:
             if block[:6] == "data: " and len(block) < limit:
                 newlines = block.count("\n")
                 if newlines == 0:
-                    append(_new_event(ServerSentEvent, ("message", block[6:], self._id_buffer, None)))
+                    append(_new_event(ServerSentEvent, ("message", block[6:], last_id, None)))
                     continue
                 if block.count("\ndata: ") == newlines:
                     data = block[6:].replace("\ndata: ", "\n")
-                    append(_new_event(ServerSentEvent, ("message", data, self._id_buffer, None)))
+                    append(_new_event(ServerSentEvent, ("message", data, last_id, None)))
                     continue
             if block:
                 self._process_lines(block.split("\n"), out)
                 self._dispatch(out)
+                last_id = self._id_buffer
 
     def _keep_partial(self, buf: str, pos: int, out: list[ServerSentEvent]) -> None:
         """Process the complete lines of an unfinished block; keep the rest."""
@@ -290,7 +292,12 @@ class SSEDecoder:
         if self._data:
             event = _new_event(
                 ServerSentEvent,
-                (self._event or "message", "\n".join(self._data), self._id_buffer, self._block_retry),
+                (
+                    self._event or "message",
+                    "\n".join(self._data),
+                    self._id_buffer,
+                    self._block_retry,
+                ),
             )
             out.append(event)
             self._data = []
