@@ -230,18 +230,15 @@ def _resolve(waiter: asyncio.Future[None]) -> None:
         waiter.set_result(None)
 
 
-class AsyncObservableIterator(_BoundedBuffer[T], AsyncIterator[T]):
-    """``async for`` over an observable; see :func:`to_async_iterable`."""
+class _AsyncBuffer(_BoundedBuffer[T]):
+    """Consumer side for ``async for``: waits on a future of the consumer's loop."""
 
     def __init__(self, observable: Observable[T], maxsize: int, overflow: Overflow) -> None:
         super().__init__(observable, maxsize, overflow)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._waiter: asyncio.Future[None] | None = None
 
-    def __aiter__(self) -> AsyncObservableIterator[T]:
-        return self
-
-    async def __anext__(self) -> T:
+    async def next(self) -> T:
         if self._loop is None:
             self._loop = asyncio.get_running_loop()
             self._subscribe()
@@ -280,29 +277,9 @@ class AsyncObservableIterator(_BoundedBuffer[T], AsyncIterator[T]):
         elif not loop.is_closed():
             loop.call_soon_threadsafe(_resolve, waiter)
 
-    async def aclose(self) -> None:
-        """Dispose the subscription and drop buffered items."""
-        self._close()
-        self._items.clear()
 
-    async def __aenter__(self) -> AsyncObservableIterator[T]:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
-    def __del__(self) -> None:
-        if not self._closed and self._subscription is not None:
-            self._close()
-
-
-class ObservableIterator(_BoundedBuffer[T], Iterator[T]):
-    """``for`` over an observable in a plain script; see :func:`to_iterator`."""
+class _SyncBuffer(_BoundedBuffer[T]):
+    """Consumer side for a plain ``for``: waits on a condition variable."""
 
     def __init__(
         self, observable: Observable[T], maxsize: int, overflow: Overflow, timeout: float | None
@@ -312,10 +289,7 @@ class ObservableIterator(_BoundedBuffer[T], Iterator[T]):
         self._started = False
         self._timeout = timeout
 
-    def __iter__(self) -> ObservableIterator[T]:
-        return self
-
-    def __next__(self) -> T:
+    def next(self) -> T:
         if not self._started:
             if running_loop() is not None:
                 raise RuntimeError(
@@ -348,10 +322,84 @@ class ObservableIterator(_BoundedBuffer[T], Iterator[T]):
         with self._ready:
             self._ready.notify_all()
 
+
+class AsyncObservableIterator(AsyncIterator[T]):
+    """``async for`` over an observable; see :func:`to_async_iterable`.
+
+    The subscription references only the inner buffer, never this object, so
+    dropping the iterator (as leaving an ``async for`` early does) frees it at
+    once and its finaliser disposes the subscription.
+    """
+
+    def __init__(self, observable: Observable[T], maxsize: int, overflow: Overflow) -> None:
+        self._buffer = _AsyncBuffer(observable, maxsize, overflow)
+
+    @property
+    def dropped(self) -> int:
+        """How many items the overflow policy discarded so far."""
+        return self._buffer.dropped
+
+    @property
+    def buffered(self) -> int:
+        """How many items wait in the buffer right now."""
+        return self._buffer.buffered
+
+    def __aiter__(self) -> AsyncObservableIterator[T]:
+        return self
+
+    async def __anext__(self) -> T:
+        return await self._buffer.next()
+
+    async def aclose(self) -> None:
+        """Dispose the subscription and drop buffered items."""
+        self._buffer._close()
+        self._buffer._items.clear()
+
+    async def __aenter__(self) -> AsyncObservableIterator[T]:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __del__(self) -> None:
+        buffer = getattr(self, "_buffer", None)
+        if buffer is not None and not buffer._closed:
+            buffer._close()
+
+
+class ObservableIterator(Iterator[T]):
+    """``for`` over an observable in a plain script; see :func:`to_iterator`."""
+
+    def __init__(
+        self, observable: Observable[T], maxsize: int, overflow: Overflow, timeout: float | None
+    ) -> None:
+        self._buffer = _SyncBuffer(observable, maxsize, overflow, timeout)
+
+    @property
+    def dropped(self) -> int:
+        """How many items the overflow policy discarded so far."""
+        return self._buffer.dropped
+
+    @property
+    def buffered(self) -> int:
+        """How many items wait in the buffer right now."""
+        return self._buffer.buffered
+
+    def __iter__(self) -> ObservableIterator[T]:
+        return self
+
+    def __next__(self) -> T:
+        return self._buffer.next()
+
     def close(self) -> None:
         """Dispose the subscription and drop buffered items."""
-        self._close()
-        self._items.clear()
+        self._buffer._close()
+        self._buffer._items.clear()
 
     def __enter__(self) -> ObservableIterator[T]:
         return self
@@ -365,8 +413,9 @@ class ObservableIterator(_BoundedBuffer[T], Iterator[T]):
         self.close()
 
     def __del__(self) -> None:
-        if not self._closed and self._subscription is not None:
-            self._close()
+        buffer = getattr(self, "_buffer", None)
+        if buffer is not None and not buffer._closed:
+            buffer._close()
 
 
 def to_async_iterable(

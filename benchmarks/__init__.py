@@ -1,0 +1,1 @@
+"""Benchmarks for rxsse; run them all with ``python -m benchmarks``."""
