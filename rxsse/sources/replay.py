@@ -82,10 +82,12 @@ def from_bytes(
 
         def action(_: abc.SchedulerBase, __: Any = None) -> None:
             decoder = new_decoder()
+            iterator = iter(sync_chunks)
             try:
-                for chunk in sync_chunks:
-                    if disposed:
-                        return
+                while not disposed:
+                    chunk = next(iterator, None)
+                    if chunk is None:
+                        break
                     for event in _feed(decoder, chunk, observer.on_next):
                         if disposed:
                             return
