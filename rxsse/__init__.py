@@ -7,15 +7,19 @@ from rxsse import errors
 from rxsse._event import ServerSentEvent
 from rxsse.aio import collect, from_async_iterable, to_async_iterable, to_iterator
 from rxsse.decoder import SSEDecoder
+from rxsse.sources.http import from_url
+from rxsse.sources.lifecycle import ReconnectPolicy
 from rxsse.sources.replay import from_bytes
 
 __all__ = [
+    "ReconnectPolicy",
     "SSEDecoder",
     "ServerSentEvent",
     "collect",
     "errors",
     "from_async_iterable",
     "from_bytes",
+    "from_url",
     "to_async_iterable",
     "to_iterator",
 ]

@@ -7,12 +7,14 @@ import rxsse.errors
 def test_top_level_names() -> None:
     assert sorted(rxsse.__all__) == sorted(
         [
+            "ReconnectPolicy",
             "SSEDecoder",
             "ServerSentEvent",
             "collect",
             "errors",
             "from_async_iterable",
             "from_bytes",
+            "from_url",
             "to_async_iterable",
             "to_iterator",
         ]

@@ -1,5 +1,23 @@
 """Sources: where bytes come from (IO lives here and only here)."""
 
+from rxsse.sources.http import from_url
+from rxsse.sources.lifecycle import (
+    Closed,
+    Connecting,
+    ConnectionEvent,
+    Open,
+    Reconnecting,
+    ReconnectPolicy,
+)
 from rxsse.sources.replay import from_bytes
 
-__all__ = ["from_bytes"]
+__all__ = [
+    "Closed",
+    "Connecting",
+    "ConnectionEvent",
+    "Open",
+    "ReconnectPolicy",
+    "Reconnecting",
+    "from_bytes",
+    "from_url",
+]
