@@ -284,7 +284,8 @@ class SSEDecoder:
                 if "\0" not in value:
                     self._id_buffer = value
             elif name == "retry" and value.isdigit() and value.isascii():
-                retry = int(value) if len(value) <= 18 else _MAX_RETRY_MS
+                digits = value.lstrip("0") or "0"
+                retry = int(digits) if len(digits) <= 18 else _MAX_RETRY_MS
                 self.retry = self._block_retry = retry
 
     def _dispatch(self, out: list[ServerSentEvent]) -> None:
