@@ -710,6 +710,65 @@ CASES: list[DecoderCase] = [
         [ev("1", event="x", id="9"), ev("2", id="9"), ev("3\n4", id="9"), ev("5", id="9")],
         last_event_id="9",
     ),
+    # Streams shaped for the decoder's whole-chunk fast paths: every block has
+    # the same field sequence.  Split at every offset, they exercise the fast
+    # and the general path against each other.
+    DecoderCase(
+        "uniform-id-data-blocks",
+        b"id: 1\ndata: a\n\nid: 2\ndata: b\n\nid: 3\ndata: c\n\n",
+        [ev("a", id="1"), ev("b", id="2"), ev("c", id="3")],
+        last_event_id="3",
+    ),
+    DecoderCase(
+        "uniform-event-id-data-blocks",
+        b"event: x\nid: 1\ndata: a\n\nevent: y\nid: 2\ndata: b\n\n",
+        [ev("a", event="x", id="1"), ev("b", event="y", id="2")],
+        last_event_id="2",
+    ),
+    DecoderCase(
+        "uniform-blocks-with-two-data-lines",
+        b"id: 1\ndata: a\ndata: b\n\nid: 2\ndata: c\ndata: d\n\n",
+        [ev("a\nb", id="1"), ev("c\nd", id="2")],
+        last_event_id="2",
+    ),
+    DecoderCase(
+        "uniform-blocks-with-an-empty-event-type",
+        b"event: x\ndata: a\n\nevent: \ndata: b\n\n",
+        [ev("a", event="x"), ev("b")],
+    ),
+    DecoderCase(
+        "uniform-blocks-with-an-empty-id",
+        b"id: 1\ndata: a\n\nid: \ndata: b\n\n",
+        [ev("a", id="1"), ev("b", id="")],
+        last_event_id="",
+    ),
+    DecoderCase(
+        "uniform-blocks-with-a-null-in-one-id",
+        b"id: 1\ndata: a\n\nid: 2\x00\ndata: b\n\nid: 3\ndata: c\n\n",
+        [ev("a", id="1"), ev("b", id="1"), ev("c", id="3")],
+        last_event_id="3",
+    ),
+    DecoderCase(
+        "data-only-blocks-with-empty-data-lines",
+        b"data: \ndata: a\n\ndata: \n\ndata: b\ndata: \n\n",
+        [ev("\na"), ev(""), ev("b\n")],
+    ),
+    DecoderCase(
+        "data-only-blocks-then-an-extra-blank-line",
+        b"data: a\n\ndata: b\ndata: c\n\n\n\ndata: d\n\n",
+        [ev("a"), ev("b\nc"), ev("d")],
+    ),
+    DecoderCase(
+        "uniform-blocks-with-non-ascii-and-invalid-utf8",
+        "id: é\ndata: ☃\n\n".encode() + b"id: \xff\ndata: a\xc3\n\n",
+        [ev("☃", id="é"), ev("a\ufffd", id="\ufffd")],
+        last_event_id="\ufffd",
+    ),
+    DecoderCase(
+        "data-field-without-space-breaks-uniformity",
+        b"data: a\n\ndata:b\n\ndata: c\n\n",
+        [ev("a"), ev("b"), ev("c")],
+    ),
 ]
 
 

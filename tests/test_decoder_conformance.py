@@ -322,7 +322,7 @@ def test_line_too_long_growing_across_many_chunks() -> None:
     decoder = SSEDecoder(max_line_size=100)
     assert decoder.feed(b"data: ") == []
     for _ in range(94 // 2):
-        assert decoder.feed(b"xx") == []  # up to exactly 100 characters: fine
+        assert decoder.feed(b"xx") == []  # up to exactly 100 bytes: fine
     with pytest.raises(LineTooLong) as info:
         decoder.feed(b"x")
     exc = info.value
@@ -342,16 +342,17 @@ def test_line_too_long_without_any_newline_in_many_small_chunks() -> None:
 
 
 def test_line_exactly_at_limit_is_accepted() -> None:
-    line = b"data: " + b"x" * 94  # 100 characters
+    line = b"data: " + b"x" * 94  # 100 bytes
     for ending in (b"\n", b"\r", b"\r\n"):
         decoder = SSEDecoder(max_line_size=100)
         assert decoder.feed(line + ending + ending) == [ev("x" * 94)]
 
 
-def test_line_limit_counts_characters_not_bytes() -> None:
-    decoder = SSEDecoder(max_line_size=100)
-    line = "data: " + "\u00e9" * 94  # 100 characters, 194 bytes
-    assert decoder.feed(line.encode() + b"\n\n") == [ev("\u00e9" * 94)]
+def test_line_limit_counts_bytes_not_characters() -> None:
+    line = "data: " + "\u00e9" * 47  # 53 characters, 100 bytes
+    assert SSEDecoder(max_line_size=100).feed(line.encode() + b"\n\n") == [ev("\u00e9" * 47)]
+    with pytest.raises(LineTooLong):
+        SSEDecoder(max_line_size=99).feed(line.encode() + b"\n\n")
 
 
 def test_line_too_long_applies_to_complete_lines_in_one_feed() -> None:
@@ -372,7 +373,7 @@ def test_line_too_long_applies_to_comments_and_unknown_fields() -> None:
 def test_line_too_long_for_a_fast_path_shaped_block() -> None:
     decoder = SSEDecoder(max_line_size=10)
     with pytest.raises(LineTooLong):
-        decoder.feed(b"data: 12345\n\n")  # 11 characters
+        decoder.feed(b"data: 12345\n\n")  # 11 bytes
 
 
 def test_line_too_long_events_carry_only_this_feed() -> None:
@@ -385,7 +386,7 @@ def test_line_too_long_events_carry_only_this_feed() -> None:
 
 def test_event_too_large_many_data_lines() -> None:
     decoder = SSEDecoder(max_event_size=50)
-    # Four lines: 4 * 10 characters + 3 joining LFs = 43; five would be 54.
+    # Four lines: 4 * 10 bytes + 3 joining LFs = 43; five would be 54.
     with pytest.raises(EventTooLarge) as info:
         decoder.feed(b"data: 0123456789\n" * 10 + b"\n")
     exc = info.value

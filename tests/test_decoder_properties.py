@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import codecs
 import itertools
 import re
 from collections.abc import Sequence
@@ -62,13 +61,15 @@ def reference_decode(
     leading BOM stripped, lines split at CRLF, LF or CR; the text after the
     last line end is an unterminated line, never processed.
     """
-    text = codecs.getincrementaldecoder("utf-8")("replace").decode(stream, final=False)
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    *lines, unterminated = re.split(r"\r\n|\r|\n", text)
+    # Limits count bytes as received, so lines are split on bytes (every line
+    # end is ASCII) and each line is decoded on its own, which is the same as
+    # decoding the whole stream first.
+    raw = stream[3:] if stream.startswith(b"\xef\xbb\xbf") else stream
+    *raw_lines, unterminated = re.split(rb"\r\n|\r|\n", raw)
 
     events: list[ServerSentEvent] = []
     data = ""
+    data_bytes = -1
     event_type = ""
     id_buffer = last_event_id
     block_retry: int | None = None
@@ -76,8 +77,9 @@ def reference_decode(
     def outcome(error: type[SSEProtocolError] | None) -> Outcome:
         return Outcome(events, error, last_event_id, retry)
 
-    for line in lines:
-        if max_line_size is not None and len(line) > max_line_size:
+    for raw_line in raw_lines:
+        line = raw_line.decode("utf-8", "replace")
+        if max_line_size is not None and len(raw_line) > max_line_size:
             return outcome(LineTooLong)
         if line == "":
             # Dispatch the event.
@@ -89,6 +91,7 @@ def reference_decode(
                     ServerSentEvent(event_type or "message", data, id_buffer, block_retry)
                 )
             data = ""
+            data_bytes = -1
             event_type = ""
             block_retry = None
             continue
@@ -96,15 +99,18 @@ def reference_decode(
             continue
         if ":" in line:
             name, value = line.split(":", 1)
+            raw_value = raw_line.split(b":", 1)[1]
             if value.startswith(" "):
                 value = value[1:]
+                raw_value = raw_value[1:]
         else:
-            name, value = line, ""
+            name, value, raw_value = line, "", b""
         if name == "event":
             event_type = value
         elif name == "data":
             data = data + value + "\n"
-            if max_event_size is not None and len(data) - 1 > max_event_size:
+            data_bytes += len(raw_value) + 1
+            if max_event_size is not None and data_bytes > max_event_size:
                 return outcome(EventTooLarge)
         elif name == "id":
             if "\x00" not in value:
