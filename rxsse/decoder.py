@@ -58,6 +58,7 @@ This module imports only the standard library and rxsse's event and errors.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from itertools import repeat
 from operator import itemgetter
 
@@ -74,6 +75,8 @@ DEFAULT_MAX_EVENT_SIZE = 16 * 1024 * 1024
 
 RAW_TAIL_LIMIT = 64 * 1024
 """An unfinished block up to this many bytes waits unparsed for its end."""
+
+_NONES = repeat(None)  # endless, shared: zip stops at the shortest input
 
 _MAX_RETRY_MS = 10**18
 _BOM = b"\xef\xbb\xbf"
@@ -169,25 +172,10 @@ class SSEDecoder:
         if self._error is not None:
             raise self._error
         buf = chunk if type(chunk) is bytes else bytes(chunk)
+        if self._bom_pending or self._skip_lf:
+            buf = self._stream_start(buf)
         if not buf:
             return []
-        if self._bom_pending:
-            buf = self._bom_bytes + buf
-            if len(buf) < 3 and _BOM.startswith(buf):
-                self._bom_bytes = buf
-                return []
-            self._bom_pending = False
-            self._bom_bytes = b""
-            if buf[:3] == _BOM:
-                buf = buf[3:]
-                if not buf:
-                    return []
-        if self._skip_lf:
-            self._skip_lf = False
-            if buf[0] == 10:
-                buf = buf[1:]
-                if not buf:
-                    return []
         if b"\r" in buf:
             self._skip_lf = buf[-1] == 13
             buf = buf.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
@@ -195,12 +183,46 @@ class SSEDecoder:
             buf = self._tail + buf
         out: list[ServerSentEvent] = []
         try:
-            self._parse(buf, out)
+            if self._mid_block:
+                self._parse(buf, out)
+                return out
+            # The common case, inlined: a fresh state, complete blocks, then an
+            # unfinished block kept raw while it is small and has no retry.
+            last = buf.rfind(b"\n\n")
+            if last == -1:
+                rest = buf
+            else:
+                if last:
+                    region = buf[:last]
+                    if len(region) > self._fast_limit or not self._fast_region(region, out):
+                        self._process_blocks(region.split(b"\n\n"), out)
+                rest = buf[last + 2 :]
+            if len(rest) <= self._raw_limit and b"retry" not in rest:
+                self._tail = rest
+            else:
+                self._keep(rest, 0, out)
         except SSEProtocolError as exc:
             exc.events = out
             self._error = exc
             raise
         return out
+
+    def _stream_start(self, buf: bytes) -> bytes:
+        """Drop a BOM at the very start, or an LF that follows a chunk-final CR."""
+        if self._bom_pending:
+            buf = self._bom_bytes + buf
+            if len(buf) < 3 and _BOM.startswith(buf):
+                self._bom_bytes = buf
+                return b""
+            self._bom_pending = False
+            self._bom_bytes = b""
+            if buf[:3] == _BOM:
+                buf = buf[3:]
+        if self._skip_lf and buf:
+            self._skip_lf = False
+            if buf[0] == 10:
+                buf = buf[1:]
+        return buf
 
     def close(self) -> list[ServerSentEvent]:
         """End the stream: discard any unterminated event and reset the parser.
@@ -244,37 +266,39 @@ class SSEDecoder:
 
         Returns ``False`` (having done nothing) when they do not.  Only
         called in a fresh state, with ``region`` no longer than the limits.
+        The region is decoded once; cutting the text at ASCII delimiters gives
+        the same strings as decoding each field.
         """
-        if region[:6] == b"data: ":
-            parts = region[6:].split(b"\n\ndata: ")
-            separators = len(parts) - 1
-            newlines = region.count(b"\n")
-            if newlines == 2 * separators:  # one data line per block
-                datas = parts
-            elif newlines - region.count(b"\ndata: ") == separators:  # data lines only
-                datas = list(map(bytes.replace, parts, repeat(b"\ndata: "), repeat(b"\n")))
-            else:
-                return self._fast_fields(region, out)
-            out.extend(
-                map(
-                    _new,
-                    repeat(_EVENT),
-                    zip(
-                        repeat("message"),
-                        map(_decode, datas, repeat(_UTF8), repeat(_REPLACE)),
-                        repeat(self._id_buffer),
-                        repeat(None),
-                    ),
-                )
-            )
-            return True
-        return self._fast_fields(region, out)
+        text = region.decode(_UTF8, _REPLACE)
+        if text[:6] != "data: ":
+            return self._fast_fields(text, out)
+        datas = text[6:].split("\n\ndata: ")
+        separators = len(datas) - 1
+        newlines = text.count("\n")
+        if newlines != 2 * separators:  # not one data line per block
+            if newlines - text.count("\ndata: ") != separators:  # not data lines only
+                return self._fast_fields(text, out)
+            datas = [data.replace("\ndata: ", "\n") for data in datas]
+        self._emit(out, repeat("message"), datas, repeat(self._id_buffer))
+        return True
 
-    def _fast_fields(self, region: bytes, out: list[ServerSentEvent]) -> bool:
+    @staticmethod
+    def _emit(
+        out: list[ServerSentEvent],
+        types: Iterable[str],
+        datas: list[str],
+        ids: Iterable[str],
+    ) -> None:
+        if len(datas) < 32:
+            out += [_new(_EVENT, fields) for fields in zip(types, datas, ids, _NONES, strict=False)]
+        else:
+            out.extend(map(_new, repeat(_EVENT), zip(types, datas, ids, _NONES, strict=False)))
+
+    def _fast_fields(self, text: str, out: list[ServerSentEvent]) -> bool:
         """Blocks that all have the same sequence of ``id``/``event``/``data`` lines."""
-        lines = region.split(b"\n")
+        lines = text.split("\n")
         try:
-            width = lines.index(b"", 0, 6)
+            width = lines.index("", 0, 6)
         except ValueError:
             width = len(lines)
             if width > 5:
@@ -282,55 +306,37 @@ class SSEDecoder:
         stride = width + 1
         if (len(lines) + 1) % stride or not width:
             return False
-        columns: dict[bytes, list[list[bytes]]] = {b"data": [], b"id": [], b"event": []}
+        columns: dict[str, list[list[str]]] = {"data": [], "id": [], "event": []}
         for j in range(width):
-            name, _, value = lines[j].partition(b":")
-            if name not in columns or value[:1] != b" ":
+            name, _, value = lines[j].partition(":")
+            if name not in columns or value[:1] != " ":
                 return False
-            prefix = name + b": "
             column = lines[j::stride]
-            if not all(map(bytes.startswith, column, repeat(prefix))):
+            if not all(map(str.startswith, column, repeat(name + ": "))):
                 return False
             columns[name].append(column)
-        data_columns, id_columns, event_columns = (
-            columns[b"data"],
-            columns[b"id"],
-            columns[b"event"],
-        )
+        data_columns, id_columns, event_columns = columns["data"], columns["id"], columns["event"]
         if not data_columns or len(id_columns) > 1 or len(event_columns) > 1:
             return False
         if width < len(lines) and any(lines[width::stride]):
             return False  # a separator line is not empty
         if len(data_columns) == 1:
-            datas: list[str] = list(
-                map(_decode, map(_after_data, data_columns[0]), repeat(_UTF8), repeat(_REPLACE))
-            )
+            datas = list(map(_after_data, data_columns[0]))
         else:
             cut = [map(_after_data, column) for column in data_columns]
-            joined = map(b"\n".join, zip(*cut, strict=True))
-            datas = list(map(_decode, joined, repeat(_UTF8), repeat(_REPLACE)))
+            datas = list(map("\n".join, zip(*cut, strict=True)))
+        types: Iterable[str] = repeat("message")
         if event_columns:
-            types = list(map(_text, map(_after_event, event_columns[0])))
+            types = list(map(_after_event, event_columns[0]))
             if not all(types):
                 return False  # an empty event type means "message": general path
+        ids: Iterable[str] = repeat(self._id_buffer)
         if id_columns:
-            if b"\0" in region:
+            if "\0" in text:
                 return False
-            ids: list[str] = list(map(_text, map(_after_id, id_columns[0])))
-        out.extend(
-            map(
-                _new,
-                repeat(_EVENT),
-                zip(
-                    types if event_columns else repeat("message"),
-                    datas,
-                    ids if id_columns else repeat(self._id_buffer),
-                    repeat(None),
-                ),
-            )
-        )
-        if id_columns:
+            ids = list(map(_after_id, id_columns[0]))
             self._id_buffer = self.last_event_id = ids[-1]
+        self._emit(out, types, datas, ids)
         return True
 
     def _process_blocks(self, blocks: list[bytes], out: list[ServerSentEvent]) -> None:
