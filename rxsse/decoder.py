@@ -76,6 +76,8 @@ DEFAULT_MAX_EVENT_SIZE = 16 * 1024 * 1024
 RAW_TAIL_LIMIT = 64 * 1024
 """An unfinished block up to this many bytes waits unparsed for its end."""
 
+_REPEAT_ID = repeat("id: ")
+_REPEAT_DATA = repeat("data: ")
 _NONES = repeat(None)  # endless, shared: zip stops at the shortest input
 
 _MAX_RETRY_MS = 10**18
@@ -272,14 +274,19 @@ class SSEDecoder:
         text = region.decode(_UTF8, _REPLACE)
         if text[:6] != "data: ":
             return self._fast_fields(text, out)
-        datas = text[6:].split("\n\ndata: ")
+        datas = text.split("\n\ndata: ")
+        datas[0] = datas[0][6:]
         separators = len(datas) - 1
         newlines = text.count("\n")
         if newlines != 2 * separators:  # not one data line per block
             if newlines - text.count("\ndata: ") != separators:  # not data lines only
                 return self._fast_fields(text, out)
             datas = [data.replace("\ndata: ", "\n") for data in datas]
-        self._emit(out, repeat("message"), datas, repeat(self._id_buffer))
+        last_id = self._id_buffer
+        if separators < 32:
+            out += [_new(_EVENT, ("message", data, last_id, None)) for data in datas]
+        else:
+            self._emit(out, repeat("message"), datas, repeat(last_id))
         return True
 
     @staticmethod
@@ -291,12 +298,27 @@ class SSEDecoder:
     ) -> None:
         if len(datas) < 32:
             out += [_new(_EVENT, fields) for fields in zip(types, datas, ids, _NONES, strict=False)]
+            return
         else:
             out.extend(map(_new, repeat(_EVENT), zip(types, datas, ids, _NONES, strict=False)))
 
     def _fast_fields(self, text: str, out: list[ServerSentEvent]) -> bool:
         """Blocks that all have the same sequence of ``id``/``event``/``data`` lines."""
         lines = text.split("\n")
+        if lines[0][:4] == "id: " and len(lines) > 2 and lines[1][:6] == "data: " and not lines[2]:
+            # The commonest shape after bare data: "id: N" then one data line.
+            id_lines, data_lines = lines[0::3], lines[1::3]
+            if (
+                (len(lines) + 1) % 3 == 0
+                and all(map(str.startswith, id_lines, _REPEAT_ID))
+                and all(map(str.startswith, data_lines, _REPEAT_DATA))
+                and not any(lines[2::3])
+                and "\0" not in text
+            ):
+                ids = list(map(_after_id, id_lines))
+                self._emit(out, repeat("message"), list(map(_after_data, data_lines)), ids)
+                self._id_buffer = self.last_event_id = ids[-1]
+                return True
         try:
             width = lines.index("", 0, 6)
         except ValueError:
