@@ -6,11 +6,20 @@ Subcommands:
     Shows rxsse at work.  With the core alone it decodes a built-in recorded
     stream, split into awkward chunks (inside UTF-8 sequences and between CR
     and LF), and prints the events and what the decoder tracked.
+``rxsse tail URL``
+    Prints the events of any SSE endpoint as they arrive (``--json``
+    pretty-prints JSON data), reconnecting as the spec says; ``--count N``
+    stops after N events.  Exit code 0 on completion or Ctrl-C, 1 on error.
+``rxsse emulate``
+    Serves the emulated upstream services (needs ``rxsse[server]``).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
+import json
 import sys
 from collections.abc import Sequence
 
@@ -55,12 +64,62 @@ def run_decoder_demo() -> int:
     return 0
 
 
+def _format_event(event: ServerSentEvent, pretty_json: bool) -> str:
+    head = f"[{event.event}]" + (f" id={event.id}" if event.id else "")
+    body = event.data
+    if pretty_json:
+        with contextlib.suppress(ValueError):
+            body = json.dumps(json.loads(event.data), indent=2, ensure_ascii=False)
+    return f"{head}\n{body}"
+
+
+async def _tail(url: str, *, pretty_json: bool, count: int | None, headers: list[str]) -> int:
+    from reactivex import operators as ops
+
+    from rxsse.aio import to_async_iterable
+    from rxsse.errors import RxSSEError
+    from rxsse.sources.http import from_url
+
+    extra = dict(h.split(":", 1) for h in headers)
+    source = from_url(url, headers={k.strip(): v.strip() for k, v in extra.items()})
+    if count is not None:
+        source = source.pipe(ops.take(count))
+    try:
+        async for event in to_async_iterable(source):
+            print(_format_event(event, pretty_json), flush=True)
+    except RxSSEError as exc:
+        print(f"rxsse tail: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _emulate(host: str, port: int, seed: int) -> int:
+    import uvicorn
+
+    from rxsse.emulator import create_app
+
+    print(f"rxsse emulator on http://{host}:{port} (Ctrl-C stops)", flush=True)
+    uvicorn.run(create_app(seed=seed), host=host, port=port, log_level="warning")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rxsse", description="Server-Sent Event streams as ReactiveX observables."
     )
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("demo", help="show rxsse decoding a stream")
+    tail = commands.add_parser("tail", help="print the events of an SSE endpoint")
+    tail.add_argument("url")
+    tail.add_argument("--json", action="store_true", help="pretty-print JSON data")
+    tail.add_argument("--count", type=int, default=None, help="stop after N events")
+    tail.add_argument(
+        "-H", "--header", action="append", default=[], help="extra request header 'Name: value'"
+    )
+    emulate = commands.add_parser("emulate", help="serve the emulated upstream services")
+    emulate.add_argument("--host", default="127.0.0.1")
+    emulate.add_argument("--port", type=int, default=8765)
+    emulate.add_argument("--seed", type=int, default=0)
     return parser
 
 
@@ -69,6 +128,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "demo":
         return run_decoder_demo()
+    if args.command == "tail":
+        try:
+            return asyncio.run(
+                _tail(args.url, pretty_json=args.json, count=args.count, headers=args.header)
+            )
+        except KeyboardInterrupt:
+            return 0
+    if args.command == "emulate":
+        try:
+            return _emulate(args.host, args.port, args.seed)
+        except KeyboardInterrupt:
+            return 0
     raise AssertionError(args.command)  # argparse rejects unknown commands
 
 

@@ -21,6 +21,8 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "_loop": ("rxsse",),
     "_async_source": ("rxsse.operators", "rxsse.domain", "rxsse.sources"),
     "aio": ("rxsse.operators", "rxsse.domain", "rxsse.sources"),
+    "serve": ("rxsse.cli", "rxsse.jupyter", "rxsse.emulator", "rxsse.sources", "rxsse.operators"),
+    "emulator": ("rxsse.cli", "rxsse.jupyter", "rxsse.sources"),
 }
 
 # modules that must import nothing outside the standard library and these

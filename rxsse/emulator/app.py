@@ -7,12 +7,14 @@ from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response, StreamingResponse
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from rxsse._async_source import from_async_iterable
 from rxsse._event import ServerSentEvent
 from rxsse.emulator.events import numbered_events
 from rxsse.emulator.faults import ConnectionDropped, Faults
+from rxsse.serve import EventSourceResponse
 
 __all__ = ["create_app", "stream_response"]
 
@@ -37,15 +39,22 @@ logging.getLogger("uvicorn.error").addFilter(_HideDeliberateDrops())
 def stream_response(
     request: Request, events: AsyncIterator[ServerSentEvent], faults: Faults
 ) -> Response:
-    """Serve ``events`` as an event stream with ``faults`` applied."""
+    """Serve ``events`` with ``faults`` applied, through :mod:`rxsse.serve`.
+
+    The framed (and possibly broken) bytes become an observable that an
+    :class:`~rxsse.serve.EventSourceResponse` streams with heartbeats, a send
+    timeout and disconnect detection; a deliberate drop aborts the connection.
+    """
     if faults.status is not None:
         return PlainTextResponse(f"emulated status {faults.status}\n", status_code=faults.status)
     last_event_id = request.headers.get("last-event-id", "")
     body = faults.apply(events, last_event_id=last_event_id)
-    return StreamingResponse(
-        body,
-        media_type=faults.media_type,
-        headers={"cache-control": "no-cache", "x-accel-buffering": "no"},
+    heartbeat = request.query_params.get("heartbeat")
+    return EventSourceResponse(
+        from_async_iterable(body),
+        heartbeat=float(heartbeat) if heartbeat else 15.0,
+        send_timeout=10.0,
+        content_type=faults.media_type,
     )
 
 

@@ -30,6 +30,9 @@ Every endpoint of the emulator accepts these parameters (all optional):
     them with U+FFFD, never fail).
 ``seed=K``
     Seed of every random choice (default: the emulator's seed).
+``batch=N``
+    Write N events per send (default 1; larger batches make the server cheap
+    enough to measure a client's throughput).
 """
 
 from __future__ import annotations
@@ -40,11 +43,12 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 
 from rxsse._event import ServerSentEvent
+from rxsse.serve import AbortConnection
 
 __all__ = ["ConnectionDropped", "Faults", "frame_event"]
 
 
-class ConnectionDropped(Exception):
+class ConnectionDropped(AbortConnection):
     """Raised inside a response body to abort the connection on purpose."""
 
 
@@ -96,6 +100,7 @@ class Faults:
     garbage: bool = False
     invalid_utf8: bool = False
     seed: int = 0
+    batch: int = 1
 
     @classmethod
     def from_query(cls, query: Mapping[str, str], *, default_seed: int = 0) -> Faults:
@@ -112,6 +117,7 @@ class Faults:
             garbage=query.get("garbage", "") not in ("", "0", "false"),
             invalid_utf8=query.get("invalid_utf8", "") not in ("", "0", "false"),
             seed=_int(query, "seed") or default_seed,
+            batch=max(_int(query, "batch") or 1, 1),
         )
 
     @property
@@ -131,6 +137,7 @@ class Faults:
             yield b"retry: %d\n\n" % self.retry
         sent = 0
         stalled = False
+        batch: list[bytes] = []
         async for event in events:
             if self.stall is not None and not stalled and sent >= self.stall_after:
                 stalled = True
@@ -141,12 +148,19 @@ class Faults:
                 if frame.startswith(b"data: "):
                     frame = b"data: \xc3(" + frame[6:]
             if drop_at is not None and sent >= drop_at:
+                if batch:
+                    yield b"".join(batch)
                 if self.drop_random is not None:
                     yield frame[: rng.randrange(0, len(frame))]
                 raise ConnectionDropped(f"dropped after {sent} events")
-            yield frame
+            batch.append(frame)
             sent += 1
             if self.garbage:
-                yield _GARBAGE[sent % len(_GARBAGE)]
+                batch.append(_GARBAGE[sent % len(_GARBAGE)])
+            if len(batch) >= self.batch:
+                yield b"".join(batch)
+                batch.clear()
+        if batch:
+            yield b"".join(batch)
         if self.partial:
             yield b"id: never-committed\ndata: an event without its empty line\n"
