@@ -40,9 +40,9 @@ def _module_name(path: Path) -> str:
     return ".".join(parts)
 
 
-def _imports(path: Path) -> set[str]:
+def _imports(path: Path, module: str | None = None) -> set[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    module = _module_name(path)
+    module = _module_name(path) if module is None else module
     package = ["rxsse", *module.split(".")]
     if path.name != "__init__.py":
         package.pop()
@@ -97,8 +97,11 @@ def test_core_imports_only_stdlib(module: str) -> None:
 
 
 def test_checker_sees_a_violation(tmp_path: Path) -> None:
-    """The walker itself works: it reports an import it should forbid."""
-    fake = PACKAGE / "decoder.py"
-    names = _imports(fake)
-    assert "codecs" in names
-    assert "rxsse._event.ServerSentEvent" in names
+    """The walker itself works: it resolves relative imports and flags them."""
+    fake = tmp_path / "fake.py"
+    fake.write_text("import httpx\nfrom ..operators import llm\nfrom . import _event\n")
+    names = _imports(fake, module="sources.fake")
+    assert {"httpx", "rxsse.operators", "rxsse.operators.llm", "rxsse.sources._event"} <= names
+    rule = _rule_for("sources.fake", FORBIDDEN)
+    assert rule is not None
+    assert any(_matches("rxsse.operators.llm", p) for p in rule)
