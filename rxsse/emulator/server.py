@@ -4,7 +4,7 @@
 emulator (or any Starlette app) without a subprocess: the server runs as a
 task on the running event loop, binds before the context is entered (so
 ``port=0`` yields a free port), and on exit closes every open connection and
-cancels its tasks, so no task or socket outlives the block.
+lets their responses end, so no task or socket outlives the block.
 """
 
 from __future__ import annotations
@@ -59,13 +59,14 @@ async def serve_app(app: Any, *, host: str = "127.0.0.1", port: int = 0) -> Asyn
         netloc = f"[{host}]" if ":" in host else host
         yield f"http://{netloc}:{bound_port}"
     finally:
+        # Closing the transports makes every streaming response see a client
+        # disconnect and end by itself; uvicorn's graceful shutdown then only
+        # waits for those tasks (and cancels stragglers after one second).
         server.should_exit = True
         for connection in list(server.server_state.connections):
             transport = getattr(connection, "transport", None)
             if transport is not None:
                 transport.close()
-        for pending in list(server.server_state.tasks):
-            pending.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
         sock.close()
