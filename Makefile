@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/rxsse demo
+	$(BIN)/rxsse demo $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
