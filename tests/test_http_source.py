@@ -386,3 +386,23 @@ async def test_dispose_closes_the_connection_and_leaves_no_task() -> None:
         await asyncio.sleep(0)
         leftover = {t for t in asyncio.all_tasks() - before if not t.done()}
         assert not {t for t in leftover if "rxsse" in repr(t.get_coro())}
+
+
+async def test_emulator_retry_fault_sets_the_delay(emulator: str) -> None:
+    states: list[ConnectionEvent] = []
+    policy = ReconnectPolicy(default_delay=9.0, jitter=0)
+    events = await collect(
+        from_url(
+            f"{emulator}/events?rate=0&count=6&retry=40&drop_after=3",
+            reconnect=policy,
+            lifecycle=states.append,
+        ).pipe(take(6))
+    )
+    assert [e.id for e in events] == ["1", "2", "3", "4", "5", "6"]
+    assert [s.delay for s in states if isinstance(s, Reconnecting)][:1] == [0.04]
+
+
+async def test_emulator_index_lists_its_services(emulator: str) -> None:
+    async with httpx.AsyncClient() as client:
+        response = await client.get(emulator)
+    assert "/events" in response.text

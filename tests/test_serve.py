@@ -36,6 +36,7 @@ from rxsse import (
     collect,
     from_async_iterable,
     from_url,
+    to_iterator,
 )
 from rxsse.emulator.server import serve_app
 from rxsse.serve import (
@@ -321,6 +322,19 @@ def test_roundtrip_through_real_server(
         assert response.status_code == 200
         for chunk in response.iter_bytes():
             received.extend(decoder.feed(chunk))
+    assert received == expected_after_decoding(events)
+
+
+@settings(max_examples=40, deadline=None)
+@given(events=st.lists(_events, max_size=6))
+def test_roundtrip_through_from_url(
+    threaded_server: tuple[str, dict[str, list[ServerSentEvent]]], events: list[ServerSentEvent]
+) -> None:
+    """Arbitrary events, served by EventSourceResponse, come back through from_url."""
+    url, streams = threaded_server
+    key = str(next(_counter))
+    streams[key] = events
+    received = list(to_iterator(from_url(f"{url}/h/{key}", reconnect=False), timeout=10))
     assert received == expected_after_decoding(events)
 
 

@@ -22,9 +22,15 @@ import json
 import string
 from collections.abc import AsyncIterator
 
-from rxsse._event import ServerSentEvent
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route
 
-__all__ = ["numbered_events", "payload_for"]
+from rxsse._event import ServerSentEvent
+from rxsse.emulator.faults import Faults
+from rxsse.emulator.streaming import int_param, stream_response
+
+__all__ = ["numbered_events", "payload_for", "routes"]
 
 _ALPHABET = string.ascii_letters + string.digits
 
@@ -65,3 +71,32 @@ async def numbered_events(
         yield ServerSentEvent(event, data, str(n) if ids else "")
         n += 1
         sent += 1
+
+
+def routes(seed: int) -> list[BaseRoute]:
+    """The ``/events`` route of an emulator seeded with ``seed``."""
+
+    async def events(request: Request) -> Response:
+        try:
+            faults = Faults.from_query(request.query_params, default_seed=seed)
+            count = int_param(request, "count", None)
+            size = int_param(request, "size", 16) or 0
+            rate = float(request.query_params.get("rate", "10"))
+        except ValueError as exc:
+            return PlainTextResponse(f"bad query parameter: {exc}\n", status_code=400)
+        last = request.headers.get("last-event-id", "")
+        first = int(last) + 1 if last.isdigit() else 1
+        if count is not None and first > count and last:
+            return Response(status_code=204)
+        stream = numbered_events(
+            first=first,
+            count=count,
+            rate=rate,
+            size=size,
+            ids=request.query_params.get("ids", "1") != "0",
+            event=request.query_params.get("event", "tick"),
+            seed=faults.seed,
+        )
+        return stream_response(request, stream, faults)
+
+    return [Route("/events", events)]
