@@ -131,6 +131,7 @@ async def test_a_size_error_from_an_async_source_keeps_good_events() -> None:
 
 def test_operators_compose_on_a_replayed_stream() -> None:
     source = from_bytes([b'data: {"n": 1}\n\ndata: {"n": 2}\n\n'])
+
     def number(event: ServerSentEvent) -> int:
         return int(event.json()["n"])
 
