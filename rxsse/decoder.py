@@ -315,9 +315,9 @@ class SSEDecoder:
                 and not any(lines[2::3])
                 and "\0" not in text
             ):
-                ids = list(map(_after_id, id_lines))
-                self._emit(out, repeat("message"), list(map(_after_data, data_lines)), ids)
-                self._id_buffer = self.last_event_id = ids[-1]
+                id_values = list(map(_after_id, id_lines))
+                self._emit(out, repeat("message"), list(map(_after_data, data_lines)), id_values)
+                self._id_buffer = self.last_event_id = id_values[-1]
                 return True
         try:
             width = lines.index("", 0, 6)
