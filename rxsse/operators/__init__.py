@@ -1,0 +1,8 @@
+"""Rx operators over rxsse streams: thin wrappers around the pure domain reducers.
+
+Every operator is a function returning ``Callable[[Observable[A]], Observable[B]]``
+for use with ``pipe``; time-based ones take ``scheduler=None`` and run on
+``reactivex.testing.TestScheduler`` in tests.  One module per domain.
+"""
+
+__all__: list[str] = []
