@@ -24,7 +24,9 @@ from rxsse.emulator import running
 
 __all__ = ["PANELS", "Panel", "RateMeter", "render_frame", "run_demo"]
 
-PANELS: list[Callable[[], Panel]] = [EventsPanel]
+PANELS: list[Callable[[], Panel]] = [
+    EventsPanel,
+]
 """Factories of the dashboard's panels, in display order (one per service)."""
 
 FRAME_INTERVAL = 0.125  # seconds between redraws of the live view

@@ -18,7 +18,9 @@ from rxsse.emulator import events
 
 __all__ = ["SERVICES", "create_app"]
 
-SERVICES: list[Callable[[int], list[BaseRoute]]] = [events.routes]
+SERVICES: list[Callable[[int], list[BaseRoute]]] = [
+    events.routes,
+]
 """Route factories of the emulated services, each taking the emulator's seed."""
 
 
