@@ -18,7 +18,8 @@ builtin a caller would naturally expect (``ValueError`` for bad input,
     │   └── ReconnectExhausted               max attempts used up; ``last_cause`` says why
     ├── BufferOverflowError (OverflowError)  a bounded bridge buffer hit policy "error"
     └── DomainError                          a domain reducer found the stream wanting
-        └── IncompleteStreamError            the stream ended before its terminal marker
+        ├── IncompleteStreamError            the stream ended before its terminal marker
+        └── MessagingEventError (ValueError) a messaging event's data does not fit its type
 
 Errors are raised at one boundary each: the decoder raises protocol errors,
 sources raise connection errors, bridges raise overflow errors, and domain
@@ -45,6 +46,7 @@ __all__ = [
     "BufferOverflowError",
     "DomainError",
     "IncompleteStreamError",
+    "MessagingEventError",
 ]
 
 
@@ -169,4 +171,31 @@ class IncompleteStreamError(DomainError):
 
     def __init__(self, message: str, *, partial: Any = None) -> None:
         super().__init__(message)
+        self.partial = partial
+
+
+class MessagingEventError(DomainError, ValueError):
+    """A messaging event of a known type whose data is not the expected JSON object.
+
+    ``event`` is the offending ``ServerSentEvent``; the JSON or validation
+    error is chained as ``__cause__``.
+    """
+
+    def __init__(self, message: str, *, event: Any) -> None:
+        super().__init__(message)
+        self.event = event
+
+
+class LLMProviderError(DomainError):
+    """An LLM provider reported an error inside the stream.
+
+    ``body`` is the error as sent, ``retryable`` says whether the error's type
+    or code looks transient (overloaded, rate limit, server error, timeout),
+    and ``partial`` is the snapshot accumulated before it.
+    """
+
+    def __init__(self, message: str, *, body: Any, retryable: bool, partial: Any = None) -> None:
+        super().__init__(message)
+        self.body = body
+        self.retryable = retryable
         self.partial = partial

@@ -5,4 +5,10 @@ for use with ``pipe``; time-based ones take ``scheduler=None`` and run on
 ``reactivex.testing.TestScheduler`` in tests.  One module per domain.
 """
 
-__all__: list[str] = []
+from rxsse.operators.llm import accumulate_chat, chat_metrics, text_deltas
+
+__all__: list[str] = [
+    "accumulate_chat",
+    "chat_metrics",
+    "text_deltas",
+]
