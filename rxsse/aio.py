@@ -89,6 +89,8 @@ class _BoundedBuffer(Generic[T]):
         self._closed = False
         self._subscription: abc.DisposableBase | None = None
         self._consumer_thread: int | None = None
+        self._blocked_producers = 0  # plain threads waiting in _on_next
+        self._consumer_waiting = False  # set by the consumer, under the lock, while it sleeps
 
     @property
     def dropped(self) -> int:
@@ -139,12 +141,16 @@ class _BoundedBuffer(Generic[T]):
             return
         if (
             self.overflow == "block"
-            and running_loop() is None
             and threading.get_ident() != self._consumer_thread
+            and running_loop() is None
         ):
             with self._space:  # a plain producer thread: real blocking
                 while len(self._items) >= self.maxsize and not self._closed:
-                    self._space.wait()
+                    self._blocked_producers += 1
+                    try:
+                        self._space.wait()
+                    finally:
+                        self._blocked_producers -= 1
         overflow_error = False
         with self._lock:
             if self._closed:
@@ -166,7 +172,9 @@ class _BoundedBuffer(Generic[T]):
                     maxsize=self.maxsize,
                 )
                 self._done = True
-        self._wake_consumer()
+            waiting = self._consumer_waiting
+        if waiting or overflow_error:
+            self._wake_consumer()
         if overflow_error:
             self._close()
 
@@ -202,7 +210,8 @@ class _BoundedBuffer(Generic[T]):
     def _took_item(self) -> None:
         """Called by the consumer after removing an item, with the lock held."""
         if len(self._items) < self.maxsize:
-            self._space.notify_all()
+            if self._blocked_producers:
+                self._space.notify_all()
             if self._space_waiters:
                 waiters, self._space_waiters = self._space_waiters, []
                 for waiter in waiters:
@@ -254,6 +263,7 @@ class _AsyncBuffer(_BoundedBuffer[T]):
                 else:
                     finished = False
                     self._waiter = waiter = self._loop.create_future()
+                    self._consumer_waiting = True
             if finished:
                 self._close()
                 if error is not None:
@@ -269,6 +279,7 @@ class _AsyncBuffer(_BoundedBuffer[T]):
         loop = self._loop
         with self._lock:
             waiter, self._waiter = self._waiter, None
+            self._consumer_waiting = False
         if waiter is None or loop is None:
             return
         if running_loop() is loop:
@@ -299,13 +310,15 @@ class _SyncBuffer(_BoundedBuffer[T]):
             self._started = True
             self._subscribe()
         with self._ready:
-            arrived = (
-                self._items
-                or self._done
-                or self._ready.wait_for(
-                    lambda: bool(self._items) or self._done, timeout=self._timeout
-                )
-            )
+            arrived = bool(self._items) or self._done
+            if not arrived:
+                self._consumer_waiting = True
+                try:
+                    arrived = self._ready.wait_for(
+                        lambda: bool(self._items) or self._done, timeout=self._timeout
+                    )
+                finally:
+                    self._consumer_waiting = False
             if not arrived:
                 raise TimeoutError(f"no item within {self._timeout} s")
             if self._items:
@@ -348,7 +361,14 @@ class AsyncObservableIterator(AsyncIterator[T]):
         return self
 
     async def __anext__(self) -> T:
-        return await self._buffer.next()
+        buffer = self._buffer
+        if buffer._items:  # fast path: an item is ready, no extra coroutine
+            with buffer._lock:
+                if buffer._items:
+                    item = buffer._items.popleft()
+                    buffer._took_item()
+                    return item
+        return await buffer.next()
 
     async def aclose(self) -> None:
         """Dispose the subscription and drop buffered items."""
