@@ -5,9 +5,9 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 
-from benchmarks import decoder, http
+from benchmarks import decoder, http, llm
 
-BENCHMARKS: tuple[Callable[[list[str] | None], None], ...] = (decoder.main, http.main)
+BENCHMARKS: tuple[Callable[[list[str] | None], None], ...] = (decoder.main, http.main, llm.main)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -107,12 +107,23 @@ _REFUSED = frozenset({"refusal"})
 class _Fragments:
     """Append-only text; ``text(n)`` joins the first ``n`` parts once and caches."""
 
-    __slots__ = ("_cache", "_cached_n", "parts")
+    __slots__ = ("_cache", "_cached_n", "_view", "parts")
 
     def __init__(self) -> None:
         self.parts: list[str] = []
         self._cached_n = 0
         self._cache = ""
+        self._view: _Lazy | None = None
+
+    def view(self) -> _Lazy:
+        """A frozen view of the current text (shared while nothing is appended)."""
+        n = len(self.parts)
+        if not n:
+            return _NO_TEXT
+        view = self._view
+        if view is None or view._n != n:
+            view = self._view = _Lazy(self, n)
+        return view
 
     def text(self, n: int) -> str:
         if n != self._cached_n:
@@ -453,6 +464,10 @@ _new = object.__new__
 _set = object.__setattr__
 
 
+_EMPTY: dict[Any, Any] = {}  # shared by snapshots; never mutated
+_FIELDS_SET: dict[type[BaseModel], set[str]] = {}  # shared: frozen models never change it
+
+
 def _build(cls: type[BaseModel], fields: dict[str, Any], private: dict[str, Any] | None) -> Any:
     """Create a frozen model from already-valid values without validation.
 
@@ -461,7 +476,10 @@ def _build(cls: type[BaseModel], fields: dict[str, Any], private: dict[str, Any]
     """
     model = _new(cls)
     _set(model, "__dict__", fields)
-    _set(model, "__pydantic_fields_set__", set(fields))
+    fields_set = _FIELDS_SET.get(cls)
+    if fields_set is None or len(fields_set) != len(fields):
+        fields_set = _FIELDS_SET[cls] = set(fields)
+    _set(model, "__pydantic_fields_set__", fields_set)
     _set(model, "__pydantic_extra__", None)
     _set(model, "__pydantic_private__", private)
     return model
@@ -490,7 +508,7 @@ class _ToolAcc:
                     "name": self.name,
                     "closed": self.closed,
                 },
-                {"_arguments": _Lazy(self.arguments, len(self.arguments.parts))},
+                {"_arguments": self.arguments.view()},
             )
         return self.snapshot
 
@@ -532,7 +550,7 @@ class _BlockAcc:
                     "deltas": list(self.deltas),
                     "closed": self.closed,
                 },
-                {"_text": _Lazy(self.text, len(self.text.parts))},
+                {"_text": self.text.view()},
             )
         return self.snapshot
 
@@ -579,26 +597,25 @@ class _ChoiceAcc:
                     "index": self.index,
                     "role": self.role,
                     "signature": self.signature,
-                    "tool_calls": {i: t.snap() for i, t in self.tools.items()},
+                    "tool_calls": {i: t.snap() for i, t in self.tools.items()}
+                    if self.tools
+                    else _EMPTY,
                     "finish_reason": self.finish_reason,
                     "stop_sequence": self.stop_sequence,
-                    "blocks": {i: b.snap() for i, b in self.blocks.items()},
-                    "extra": dict(self.extra),
+                    "blocks": {i: b.snap() for i, b in self.blocks.items()}
+                    if self.blocks
+                    else _EMPTY,
+                    "extra": dict(self.extra) if self.extra else _EMPTY,
                 },
                 {
-                    "_content": _lazy(self.content),
-                    "_refusal": _lazy(self.refusal),
-                    "_reasoning": _lazy(self.reasoning),
+                    "_content": self.content.view(),
+                    "_refusal": self.refusal.view(),
+                    "_reasoning": self.reasoning.view(),
                     "_logprobs_content": _LazyList(self.logprobs_content),
                     "_logprobs_refusal": _LazyList(self.logprobs_refusal),
                 },
             )
         return self.snapshot
-
-
-def _lazy(fragments: _Fragments) -> _Lazy:
-    n = len(fragments.parts)
-    return _Lazy(fragments, n) if n else _NO_TEXT
 
 
 class ChatAccumulator:
@@ -614,6 +631,7 @@ class ChatAccumulator:
         "_adapter",
         "_choices",
         "_dirty",
+        "_extra_copy",
         "_snapshot",
         "created",
         "error",
@@ -644,6 +662,7 @@ class ChatAccumulator:
         self.terminal_outcome: tuple[str | None, str | None] = (None, None)
         self.events = 0
         self.extra: dict[str, Any] = {}
+        self._extra_copy: dict[str, Any] | None = None
         self._snapshot: ChatSnapshot | None = None
         self._dirty = True
 
@@ -685,6 +704,13 @@ class ChatAccumulator:
             return True
         if kind is Meta:
             assert isinstance(delta, Meta)
+            if (
+                (not delta.id or self.id)
+                and (not delta.model or self.model)
+                and (delta.created is None or self.created is not None)
+                and delta.extra.keys() <= self.extra.keys()
+            ):
+                return False  # the usual case: every chunk repeats the same identity
             changed = False
             if delta.id and not self.id:
                 self.id, changed = delta.id, True
@@ -869,6 +895,13 @@ class ChatAccumulator:
 
     # -- reading -----------------------------------------------------------------------------
 
+    def _frozen_extra(self) -> dict[str, Any]:
+        """A copy of ``extra`` shared by snapshots until ``extra`` changes."""
+        frozen = self._extra_copy
+        if frozen is None or len(frozen) != len(self.extra):
+            frozen = self._extra_copy = dict(self.extra)
+        return frozen
+
     def snapshot(self) -> ChatSnapshot:
         """An immutable snapshot of the current state (cached until the next change)."""
         snap = self._snapshot
@@ -887,7 +920,7 @@ class ChatAccumulator:
                     "stop_details": self.stop_details,
                     "terminal": self.terminal,
                     "events": self.events,
-                    "extra": dict(self.extra),
+                    "extra": self._frozen_extra(),
                 },
                 None,
             )

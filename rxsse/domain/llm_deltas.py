@@ -22,15 +22,16 @@ is not an object, or a field of an unexpected type, is ignored or kept as an
 unknown field, and invalid JSON becomes a :class:`ProviderError` delta with
 ``kind="invalid_json"`` so it shows up in the result instead of crashing it.
 
-Pure: standard library and rxsse's event only.
+Pure: standard library (orjson when installed, see :mod:`rxsse._json`) and
+rxsse's event only.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any, Literal, NamedTuple
 
 from rxsse._event import ServerSentEvent
+from rxsse._json import loads
 
 __all__ = [
     "ANTHROPIC_EVENTS",
@@ -216,7 +217,7 @@ def _error_delta(body: Any) -> ProviderError:
 
 def _parse(data: str) -> Any:
     try:
-        return json.loads(data)
+        return loads(data)
     except ValueError:
         return _INVALID
 
@@ -250,8 +251,8 @@ def openai_deltas(event: ServerSentEvent) -> list[Delta]:
 
     ``[DONE]`` is the terminal marker.  A chunk yields a :class:`Meta` (id,
     model, created and every unknown top-level field such as
-    ``system_fingerprint``), then per choice, in order: role, content,
-    refusal, reasoning (``reasoning_content`` or ``reasoning``), tool-call
+    ``system_fingerprint``), then per choice: role, content, refusal,
+    reasoning (``reasoning_content``, else ``reasoning``), tool-call
     fragments (keyed by their ``index``, falling back to list position when a
     provider omits it; legacy ``function_call`` is tool call 0), logprobs,
     unknown choice/delta fields, and the finish reason; then usage.  A chunk
@@ -264,74 +265,83 @@ def openai_deltas(event: ServerSentEvent) -> list[Delta]:
     obj = _parse(data)
     if obj is _INVALID:
         return _invalid(event)
-    if not isinstance(obj, dict):
+    if type(obj) is not dict:
         return []
     if "error" in obj and not obj.get("choices"):
         return [_error_delta(obj)]
     created = obj.get("created")
+    extra_keys = obj.keys() - _CHUNK_KNOWN
     out: list[Delta] = [
         Meta(
             obj.get("id"),
             obj.get("model"),
-            created if isinstance(created, int) else None,
-            {k: v for k, v in obj.items() if k not in _CHUNK_KNOWN},
+            created if type(created) is int else None,
+            {k: obj[k] for k in extra_keys} if extra_keys else _NO_EXTRA,
         )
     ]
     choices = obj.get("choices")
-    if isinstance(choices, list):
+    if choices and type(choices) is list:
         for position, choice in enumerate(choices):
-            if isinstance(choice, dict):
+            if type(choice) is dict:
                 _openai_choice(choice, position, out)
     usage = obj.get("usage")
-    if isinstance(usage, dict):
+    if usage and type(usage) is dict:
         out.append(Usage(usage))
     return out
 
 
+_NO_EXTRA: dict[str, Any] = {}
+
+
 def _openai_choice(choice: dict[str, Any], position: int, out: list[Delta]) -> None:
     index = choice.get("index", position)
-    if not isinstance(index, int):
+    if type(index) is not int:
         index = position
     delta = choice.get("delta")
-    if isinstance(delta, dict):
-        role = delta.get("role")
-        if isinstance(role, str) and role:
-            out.append(Role(index, role))
-        content = delta.get("content")
-        if isinstance(content, str):
-            out.append(Text(index, "content", content))
-        refusal = delta.get("refusal")
-        if isinstance(refusal, str):
-            out.append(Text(index, "refusal", refusal))
-        reasoning = delta.get("reasoning_content", delta.get("reasoning"))
-        if isinstance(reasoning, str):
-            out.append(Text(index, "reasoning", reasoning))
-        calls = delta.get("tool_calls")
-        if isinstance(calls, list):
-            for slot, call in enumerate(calls):
-                if isinstance(call, dict):
-                    out.append(_openai_tool_call(index, call, slot))
-        legacy = delta.get("function_call")
-        if isinstance(legacy, dict):
-            out.append(
-                ToolCallDelta(
-                    index, 0, None, "function", legacy.get("name"), legacy.get("arguments")
-                )
-            )
-        unknown = {k: v for k, v in delta.items() if k not in _DELTA_KNOWN}
+    if delta and type(delta) is dict:
+        unknown: dict[str, Any] | None = None
+        append = out.append
+        for key, value in delta.items():
+            if key == "content":
+                if type(value) is str:
+                    append(Text(index, "content", value))
+            elif key == "role":
+                if value and type(value) is str:
+                    append(Role(index, value))
+            elif key == "refusal":
+                if type(value) is str:
+                    append(Text(index, "refusal", value))
+            elif key == "reasoning_content" or (
+                key == "reasoning" and "reasoning_content" not in delta
+            ):
+                if type(value) is str:
+                    append(Text(index, "reasoning", value))
+            elif key == "tool_calls":
+                if type(value) is list:
+                    for slot, call in enumerate(value):
+                        if type(call) is dict:
+                            append(_openai_tool_call(index, call, slot))
+            elif key == "function_call":
+                if type(value) is dict:
+                    name, arguments = value.get("name"), value.get("arguments")
+                    append(ToolCallDelta(index, 0, None, "function", name, arguments))
+            elif key != "reasoning":
+                if unknown is None:
+                    unknown = {}
+                unknown[key] = value
         if unknown:
             out.append(ChoiceExtra(index, unknown))
     logprobs = choice.get("logprobs")
-    if isinstance(logprobs, dict):
+    if logprobs and type(logprobs) is dict:
         for channel in ("content", "refusal"):
             entries = logprobs.get(channel)
-            if isinstance(entries, list) and entries:
+            if entries and type(entries) is list:
                 out.append(Logprobs(index, channel, entries))
-    unknown = {k: v for k, v in choice.items() if k not in _CHOICE_KNOWN}
-    if unknown:
-        out.append(ChoiceExtra(index, unknown))
+    extra_keys = choice.keys() - _CHOICE_KNOWN
+    if extra_keys:
+        out.append(ChoiceExtra(index, {k: choice[k] for k in extra_keys}))
     finish = choice.get("finish_reason")
-    if isinstance(finish, str) and finish:
+    if finish and type(finish) is str:
         out.append(Finish(index, finish))
 
 

@@ -14,12 +14,13 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from rxsse.emulator import events
+from rxsse.emulator import events, llm
 
 __all__ = ["SERVICES", "create_app"]
 
 SERVICES: list[Callable[[int], list[BaseRoute]]] = [
     events.routes,
+    llm.routes,
 ]
 """Route factories of the emulated services, each taking the emulator's seed."""
 
