@@ -19,6 +19,7 @@ from rich.panel import Panel as Box
 from rich.text import Text
 
 from rxsse.demo.events_panel import EventsPanel
+from rxsse.demo.llm_panel import LLMPanel
 from rxsse.demo.panel import Panel, RateMeter
 from rxsse.emulator import running
 
@@ -26,6 +27,7 @@ __all__ = ["PANELS", "Panel", "RateMeter", "render_frame", "run_demo"]
 
 PANELS: list[Callable[[], Panel]] = [
     EventsPanel,
+    LLMPanel,
 ]
 """Factories of the dashboard's panels, in display order (one per service)."""
 
