@@ -52,6 +52,11 @@ with a few whole-buffer C-level ``bytes`` operations and built with
 through the line-by-line state machine, which implements all the rules
 above.  An unfinished block is kept as raw bytes until it completes (unless
 it is large or holds a ``retry`` line, which must take effect at once).
+Line ends are normalised to LF on bytes before any of this, except for
+CRLF-only streams: there the same whole-buffer cuts are made at CRLF
+directly, and accepted only when every CR and LF of the complete blocks
+is part of an expected CRLF (checked with two ``count`` calls), which is
+exactly when normalising would have changed nothing but those pairs.
 
 This module imports only the standard library and rxsse's event and errors.
 """
@@ -61,6 +66,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from itertools import repeat
 from operator import itemgetter
+from typing import NamedTuple
 
 from rxsse._event import ServerSentEvent
 from rxsse.errors import EventTooLarge, LineTooLong, SSEProtocolError
@@ -78,7 +84,26 @@ RAW_TAIL_LIMIT = 64 * 1024
 
 _REPEAT_ID = repeat("id: ")
 _REPEAT_DATA = repeat("data: ")
-_NONES = repeat(None)  # endless, shared: zip stops at the shortest input
+# Endless and stateless, so shared: zip and map stop at their shortest input.
+_NONES = repeat(None)
+_REPEAT_MESSAGE = repeat("message")
+_REPEAT_EVENT = repeat(ServerSentEvent)
+
+
+class _Newline(NamedTuple):
+    """The line end of a region and the separators the fast paths cut at."""
+
+    end: str
+    separator: str  # end of a block, then the start of a "data: " line
+    join: str  # end of a line, then the start of a "data: " line
+    crlf: bool
+
+
+_LF = _Newline("\n", "\n\ndata: ", "\ndata: ", crlf=False)
+_CRLF = _Newline("\r\n", "\r\n\r\ndata: ", "\r\ndata: ", crlf=True)
+
+# Below this size, normalising CRLF costs less than trying to avoid it.
+_CRLF_MIN = 512
 
 _MAX_RETRY_MS = 10**18
 _BOM = b"\xef\xbb\xbf"
@@ -178,13 +203,27 @@ class SSEDecoder:
             buf = self._stream_start(buf)
         if not buf:
             return []
-        if b"\r" in buf:
-            self._skip_lf = buf[-1] == 13
-            buf = buf.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-        if self._tail:
-            buf = self._tail + buf
+        # The tail never holds a CR, so normalising line ends after joining it
+        # gives the same bytes as normalising the chunk alone.  CRLF streams
+        # try _crlf first: worth it for chunks that are not tiny and follow a
+        # tail without LF (a tail with LF would make the CRLF check fail).
+        tail = self._tail
+        if tail:
+            buf = tail + buf
         out: list[ServerSentEvent] = []
         try:
+            if b"\r" in buf:
+                self._skip_lf = buf[-1] == 13
+                if (
+                    self._skip_lf
+                    or self._mid_block
+                    or len(buf) < _CRLF_MIN
+                    or b"\n" in tail
+                    or not self._crlf(buf, out)
+                ):
+                    buf = buf.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+                else:
+                    return out
             if self._mid_block:
                 self._parse(buf, out)
                 return out
@@ -196,7 +235,7 @@ class SSEDecoder:
             else:
                 if last:
                     region = buf[:last]
-                    if len(region) > self._fast_limit or not self._fast_region(region, out):
+                    if last > self._fast_limit or not self._fast_lf(region, out):
                         self._process_blocks(region.split(b"\n\n"), out)
                 rest = buf[last + 2 :]
             if len(rest) <= self._raw_limit and b"retry" not in rest:
@@ -208,6 +247,31 @@ class SSEDecoder:
             self._error = exc
             raise
         return out
+
+    def _crlf(self, buf: bytes, out: list[ServerSentEvent]) -> bool:
+        """Decode CRLF-terminated blocks without normalising them, if possible.
+
+        ``buf`` is the unparsed tail joined to the chunk, in a fresh state,
+        with no CR at its end (a final CR must end its line at once, so it
+        goes the normalising way).  This succeeds (and decodes everything)
+        only when the text after the last CRLF CRLF holds no CR or LF at all
+        and is small enough to be kept raw, and the complete blocks before it
+        have one regular shape using CRLF only: then normalising would have
+        turned each CRLF into one LF and changed nothing else, and the kept
+        tail is the same either way.  Returns ``False``, having done
+        nothing, otherwise.
+        """
+        last = buf.rfind(b"\r\n\r\n")
+        if last <= 0:
+            return False
+        rest = buf[last + 4 :]
+        if b"\n" in rest or b"\r" in rest or len(rest) > self._raw_limit or b"retry" in rest:
+            return False
+        region = buf[:last]
+        if len(region) > self._fast_limit or not self._fast_region(region, out, _CRLF):
+            return False
+        self._tail = rest
+        return True
 
     def _stream_start(self, buf: bytes) -> bytes:
         """Drop a BOM at the very start, or an LF that follows a chunk-final CR."""
@@ -263,30 +327,77 @@ class SSEDecoder:
             pos = last + 2
         self._keep(buf, pos, out)
 
-    def _fast_region(self, region: bytes, out: list[ServerSentEvent]) -> bool:
+    def _fast_region(self, region: bytes, out: list[ServerSentEvent], nl: _Newline = _LF) -> bool:
         """Decode complete blocks that all share one regular shape, if they do.
 
         Returns ``False`` (having done nothing) when they do not.  Only
         called in a fresh state, with ``region`` no longer than the limits.
+        Lines end with ``nl.end``: LF once the region is normalised, or CRLF
+        (see :meth:`_crlf`), in which case the shape is only accepted when
+        every CR and every LF of the region is part of an expected CRLF.
         The region is decoded once; cutting the text at ASCII delimiters gives
-        the same strings as decoding each field.
+        the same strings as decoding each field.  :meth:`_fast_lf` is this
+        method for LF, inlined.
         """
         text = region.decode(_UTF8, _REPLACE)
         if text[:6] != "data: ":
-            return self._fast_fields(text, out)
-        datas = text.split("\n\ndata: ")
+            return self._fast_fields(text, region, out, nl)
+        datas = text.split(nl.separator)
+        newlines = region.count(b"\n")
+        if nl.crlf and region.count(b"\r") != newlines:
+            return False  # a CR that is not followed by LF, or a lone LF
+        # Each separator holds two line ends: any more belong inside blocks.
+        if newlines != 2 * len(datas) - 2:
+            return self._data_lines(text, region, datas, newlines, out, nl)
         datas[0] = datas[0][6:]
+        out += map(
+            _new, _REPEAT_EVENT, zip(_REPEAT_MESSAGE, datas, repeat(self._id_buffer), _NONES)
+        )
+        return True
+
+    def _fast_lf(self, region: bytes, out: list[ServerSentEvent]) -> bool:
+        """:meth:`_fast_region` for LF line ends (the hot path of small chunks)."""
+        text = region.decode(_UTF8, _REPLACE)
+        if text[:6] != "data: ":
+            return self._fast_fields(text, region, out, _LF)
+        datas = text.split("\n\ndata: ")
+        newlines = region.count(b"\n")
+        if newlines != 2 * len(datas) - 2:
+            return self._data_lines(text, region, datas, newlines, out, _LF)
+        if len(datas) == 1:  # one event per chunk, as LLM streams often arrive
+            out.append(_new(_EVENT, ("message", text[6:], self._id_buffer, None)))
+            return True
+        datas[0] = datas[0][6:]
+        out += map(
+            _new, _REPEAT_EVENT, zip(_REPEAT_MESSAGE, datas, repeat(self._id_buffer), _NONES)
+        )
+        return True
+
+    def _data_lines(
+        self,
+        text: str,
+        region: bytes,
+        datas: list[str],
+        newlines: int,
+        out: list[ServerSentEvent],
+        nl: _Newline,
+    ) -> bool:
+        """Blocks of several ``data: `` lines, ``text`` already cut into blocks.
+
+        Strips the data prefix of each inner line, counting the prefixes
+        stripped by the length lost: the blocks hold data lines only iff
+        every line end inside them was in a stripped prefix.
+        """
         separators = len(datas) - 1
-        newlines = text.count("\n")
-        if newlines != 2 * separators:  # not one data line per block
-            if newlines - text.count("\ndata: ") != separators:  # not data lines only
-                return self._fast_fields(text, out)
-            datas = [data.replace("\ndata: ", "\n") for data in datas]
-        last_id = self._id_buffer
-        if separators < 32:
-            out += [_new(_EVENT, ("message", data, last_id, None)) for data in datas]
-        else:
-            self._emit(out, repeat("message"), datas, repeat(last_id))
+        size = len(text) - 6 - len(nl.separator) * separators
+        datas[0] = datas[0][6:]
+        datas = [data.replace(nl.join, "\n") for data in datas]
+        inner = (size - sum(map(len, datas))) // (len(nl.join) - 1)
+        if newlines != 2 * separators + inner:
+            return self._fast_fields(text, region, out, nl)
+        out += map(
+            _new, _REPEAT_EVENT, zip(_REPEAT_MESSAGE, datas, repeat(self._id_buffer), _NONES)
+        )
         return True
 
     @staticmethod
@@ -302,22 +413,43 @@ class SSEDecoder:
         else:
             out.extend(map(_new, repeat(_EVENT), zip(types, datas, ids, _NONES, strict=False)))
 
-    def _fast_fields(self, text: str, out: list[ServerSentEvent]) -> bool:
+    def _fast_fields(
+        self, text: str, region: bytes, out: list[ServerSentEvent], nl: _Newline
+    ) -> bool:
         """Blocks that all have the same sequence of ``id``/``event``/``data`` lines."""
-        lines = text.split("\n")
-        if lines[0][:4] == "id: " and len(lines) > 2 and lines[1][:6] == "data: " and not lines[2]:
+        lines = text.split(nl.end)
+        if nl.crlf:
+            breaks = len(lines) - 1  # every line end must be one whole CRLF
+            if region.count(b"\n") != breaks or region.count(b"\r") != breaks:
+                return False
+        if lines[0][:4] == "id: " and (len(lines) + 1) % 3 == 0 and lines[1][:6] == "data: ":
             # The commonest shape after bare data: "id: N" then one data line.
+            if len(lines) == 2:  # one block (checked above), e.g. one per chunk
+                if "\0" in text:
+                    return False
+                event_id = lines[0][4:]
+                out.append(_new(_EVENT, ("message", lines[1][6:], event_id, None)))
+                self._id_buffer = self.last_event_id = event_id
+                return True
             id_lines, data_lines = lines[0::3], lines[1::3]
             if (
-                (len(lines) + 1) % 3 == 0
-                and all(map(str.startswith, id_lines, _REPEAT_ID))
+                all(map(str.startswith, id_lines, _REPEAT_ID))
                 and all(map(str.startswith, data_lines, _REPEAT_DATA))
                 and not any(lines[2::3])
                 and "\0" not in text
             ):
-                id_values = list(map(_after_id, id_lines))
-                self._emit(out, repeat("message"), list(map(_after_data, data_lines)), id_values)
-                self._id_buffer = self.last_event_id = id_values[-1]
+                out += map(
+                    _new,
+                    _REPEAT_EVENT,
+                    zip(
+                        _REPEAT_MESSAGE,
+                        map(_after_data, data_lines),
+                        map(_after_id, id_lines),
+                        _NONES,
+                        strict=False,
+                    ),
+                )
+                self._id_buffer = self.last_event_id = id_lines[-1][4:]
                 return True
         try:
             width = lines.index("", 0, 6)

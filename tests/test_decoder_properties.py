@@ -65,6 +65,8 @@ def reference_decode(
     # end is ASCII) and each line is decoded on its own, which is the same as
     # decoding the whole stream first.
     raw = stream[3:] if stream.startswith(b"\xef\xbb\xbf") else stream
+    if len(stream) < 3 and b"\xef\xbb\xbf".startswith(stream):
+        raw = b""  # still possibly a BOM: nothing of a line has arrived yet
     *raw_lines, unterminated = re.split(rb"\r\n|\r|\n", raw)
 
     events: list[ServerSentEvent] = []
