@@ -30,7 +30,7 @@ async def _run_cli(*args: str, limit: float = 60) -> tuple[int, str, str]:
 
 
 async def test_demo_plain_shows_events_from_the_pipeline() -> None:
-    code, out, err = await _run_cli("demo", "--duration", "3", "--plain")
+    code, out, err = await _run_cli("demo", "--duration", "4", "--plain")
     assert code == 0, err
     assert "rxsse demo: emulator at http://127.0.0.1:" in out
     counts = [
@@ -43,6 +43,7 @@ async def test_demo_plain_shows_events_from_the_pipeline() -> None:
     assert counts, out
     assert counts[-1] > 20, "the /events panel received events over HTTP"
     assert "gaps=0" in out
+    assert "llm · chat completions: requests=" in out
     assert "Traceback" not in err
 
 
@@ -83,6 +84,7 @@ async def test_one_dashboard_frame_renders_every_panel() -> None:
     text = console.export_text()
     assert "rxsse demo" in text
     assert "events · generic stream" in text
+    assert "llm · chat completions" in text
     assert "last id" in text
 
 
