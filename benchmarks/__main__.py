@@ -6,8 +6,10 @@ import sys
 from collections.abc import Callable
 
 from benchmarks import decoder, http, llm
+from benchmarks import messaging as messaging_bench
 
 BENCHMARKS: tuple[Callable[[list[str] | None], None], ...] = (decoder.main, http.main, llm.main)
+BENCHMARKS += (messaging_bench.main,)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -20,6 +20,7 @@ from rich.text import Text
 
 from rxsse.demo.events_panel import EventsPanel
 from rxsse.demo.llm_panel import LLMPanel
+from rxsse.demo.messaging_panel import MessagingPanel
 from rxsse.demo.panel import Panel, RateMeter
 from rxsse.emulator import running
 
@@ -28,6 +29,7 @@ __all__ = ["PANELS", "Panel", "RateMeter", "render_frame", "run_demo"]
 PANELS: list[Callable[[], Panel]] = [
     EventsPanel,
     LLMPanel,
+    MessagingPanel,
 ]
 """Factories of the dashboard's panels, in display order (one per service)."""
 

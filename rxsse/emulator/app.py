@@ -15,12 +15,14 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from rxsse.emulator import events, llm
+from rxsse.emulator import messaging as messaging_service
 
 __all__ = ["SERVICES", "create_app"]
 
 SERVICES: list[Callable[[int], list[BaseRoute]]] = [
     events.routes,
     llm.routes,
+    messaging_service.routes,
 ]
 """Route factories of the emulated services, each taking the emulator's seed."""
 

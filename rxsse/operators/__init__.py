@@ -6,9 +6,23 @@ for use with ``pipe``; time-based ones take ``scheduler=None`` and run on
 """
 
 from rxsse.operators.llm import accumulate_chat, chat_metrics, text_deltas
+from rxsse.operators.messaging import (
+    message_status,
+    messaging_events,
+    outbox,
+    presence,
+    throttle_typing,
+    typing_users,
+)
 
 __all__: list[str] = [
     "accumulate_chat",
     "chat_metrics",
     "text_deltas",
+    "message_status",
+    "messaging_events",
+    "outbox",
+    "presence",
+    "throttle_typing",
+    "typing_users",
 ]
