@@ -20,6 +20,7 @@ from rich.text import Text
 
 from rxsse.demo.events_panel import EventsPanel
 from rxsse.demo.llm_panel import LLMPanel
+from rxsse.demo.logs_panel import LogsPanel
 from rxsse.demo.messaging_panel import MessagingPanel
 from rxsse.demo.panel import Panel, RateMeter
 from rxsse.emulator import running
@@ -30,6 +31,7 @@ PANELS: list[Callable[[], Panel]] = [
     EventsPanel,
     LLMPanel,
     MessagingPanel,
+    LogsPanel,
 ]
 """Factories of the dashboard's panels, in display order (one per service)."""
 

@@ -15,6 +15,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from rxsse.emulator import events, llm
+from rxsse.emulator import logs as logs_service
 from rxsse.emulator import messaging as messaging_service
 
 __all__ = ["SERVICES", "create_app"]
@@ -23,6 +24,7 @@ SERVICES: list[Callable[[int], list[BaseRoute]]] = [
     events.routes,
     llm.routes,
     messaging_service.routes,
+    logs_service.routes,
 ]
 """Route factories of the emulated services, each taking the emulator's seed."""
 

@@ -6,6 +6,7 @@ for use with ``pipe``; time-based ones take ``scheduler=None`` and run on
 """
 
 from rxsse.operators.llm import accumulate_chat, chat_metrics, text_deltas
+from rxsse.operators.logs import ansi_to_html, detect_levels, log_lines
 from rxsse.operators.messaging import (
     message_status,
     messaging_events,
@@ -25,4 +26,7 @@ __all__: list[str] = [
     "presence",
     "throttle_typing",
     "typing_users",
+    "log_lines",
+    "detect_levels",
+    "ansi_to_html",
 ]
