@@ -9,6 +9,7 @@ from rxsse.aio import collect, from_async_iterable, to_async_iterable, to_iterat
 from rxsse.decoder import SSEDecoder
 from rxsse.sources.http import from_url
 from rxsse.sources.lifecycle import ReconnectPolicy
+from rxsse.sources.ndjson import from_ndjson_url
 from rxsse.sources.replay import from_bytes
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "errors",
     "from_async_iterable",
     "from_bytes",
+    "from_ndjson_url",
     "from_url",
     "to_async_iterable",
     "to_iterator",

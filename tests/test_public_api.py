@@ -14,6 +14,7 @@ def test_top_level_names() -> None:
             "errors",
             "from_async_iterable",
             "from_bytes",
+            "from_ndjson_url",
             "from_url",
             "to_async_iterable",
             "to_iterator",

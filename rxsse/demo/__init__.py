@@ -18,6 +18,7 @@ from rich.console import Console, Group, RenderableType
 from rich.panel import Panel as Box
 from rich.text import Text
 
+from rxsse.demo.deploy_panel import DeployPanel
 from rxsse.demo.events_panel import EventsPanel
 from rxsse.demo.llm_panel import LLMPanel
 from rxsse.demo.logs_panel import LogsPanel
@@ -32,6 +33,7 @@ PANELS: list[Callable[[], Panel]] = [
     LLMPanel,
     MessagingPanel,
     LogsPanel,
+    DeployPanel,
 ]
 """Factories of the dashboard's panels, in display order (one per service)."""
 

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from rxsse.emulator import events, llm
+from rxsse.emulator import deploy, events, llm
 from rxsse.emulator import logs as logs_service
 from rxsse.emulator import messaging as messaging_service
 
@@ -25,6 +25,7 @@ SERVICES: list[Callable[[int], list[BaseRoute]]] = [
     llm.routes,
     messaging_service.routes,
     logs_service.routes,
+    deploy.routes,
 ]
 """Route factories of the emulated services, each taking the emulator's seed."""
 

@@ -5,6 +5,7 @@ for use with ``pipe``; time-based ones take ``scheduler=None`` and run on
 ``reactivex.testing.TestScheduler`` in tests.  One module per domain.
 """
 
+from rxsse.operators.deploy import deployment_progress, deployment_state
 from rxsse.operators.llm import accumulate_chat, chat_metrics, text_deltas
 from rxsse.operators.logs import ansi_to_html, detect_levels, log_lines
 from rxsse.operators.messaging import (
@@ -29,4 +30,6 @@ __all__: list[str] = [
     "log_lines",
     "detect_levels",
     "ansi_to_html",
+    "deployment_state",
+    "deployment_progress",
 ]

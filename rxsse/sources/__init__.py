@@ -9,6 +9,7 @@ from rxsse.sources.lifecycle import (
     Reconnecting,
     ReconnectPolicy,
 )
+from rxsse.sources.ndjson import SkippedLine, from_ndjson_url
 from rxsse.sources.replay import from_bytes
 
 __all__ = [
@@ -18,6 +19,8 @@ __all__ = [
     "Open",
     "ReconnectPolicy",
     "Reconnecting",
+    "SkippedLine",
     "from_bytes",
+    "from_ndjson_url",
     "from_url",
 ]

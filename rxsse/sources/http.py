@@ -8,13 +8,17 @@ lost or the body ends, it waits and reconnects as the WHATWG spec's
 be an event stream it fails without reconnecting.  Disposing the
 subscription cancels the task, which closes the response and, if the
 source created it, the client.
+
+The loop itself is format-agnostic: :func:`streaming_source` runs it for any
+:class:`BodyFormat` (``from_url`` plugs in SSE; :mod:`rxsse.sources.ndjson`
+plugs in newline-delimited JSON).
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 from reactivex import Observable
@@ -39,7 +43,7 @@ from rxsse.sources.lifecycle import (
     ReconnectPolicy,
 )
 
-__all__ = ["DEFAULT_TIMEOUT", "ERROR_BODY_LIMIT", "from_url"]
+__all__ = ["DEFAULT_TIMEOUT", "ERROR_BODY_LIMIT", "BodyFormat", "from_url", "streaming_source"]
 
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, read=None)
 """Connect, write and pool timeouts of 10 s; **no read timeout**, so a quiet
@@ -56,15 +60,104 @@ def mime_essence(content_type: str) -> str:
     return content_type.split(";", 1)[0].strip().lower()
 
 
-class _Connection:
-    """Mutable state of one subscription, shared across its reconnections."""
+class BodyFormat(Protocol):
+    """What differs between streaming body formats (SSE, NDJSON) under one reconnect loop.
 
-    __slots__ = ("last_event_id", "opened", "retry")
+    One instance serves one subscription across all its connections:
+    :meth:`prepare` shapes each request (e.g. ``Last-Event-ID``, a resume query
+    parameter); :meth:`start` begins a connection's body (a fresh decoder);
+    :meth:`feed` decodes a chunk and emits what it completes (on a decoding error it
+    emits the good items first, then raises); :meth:`finish` is called when a
+    body ended cleanly (not when it failed); :meth:`stop` ends the connection's
+    body, cleanly or not, and keeps what carries over to the next connection.
+    """
 
-    def __init__(self, last_event_id: str) -> None:
+    media_type: str
+    """Sent as ``Accept``; named in :class:`~rxsse.errors.SSEContentTypeError`."""
+
+    def accepts(self, essence: str) -> bool:
+        """Whether a response with this MIME essence is a stream of this format."""
+
+    def prepare(
+        self, headers: dict[str, str], params: Mapping[str, Any] | None
+    ) -> tuple[dict[str, str], Mapping[str, Any] | None]:
+        """The headers and query parameters of the next request."""
+
+    @property
+    def resume_token(self) -> str:
+        """Where the next connection resumes (reported by ``Connecting``)."""
+
+    @property
+    def retry_ms(self) -> int | None:
+        """The server's reconnection time, if it set one."""
+
+    def start(self) -> None:
+        """A response was accepted: begin decoding a new body."""
+
+    def feed(self, chunk: bytes, emit: Emit) -> None:
+        """Decode one chunk of the body and emit the items it completes."""
+
+    def finish(self, emit: Emit) -> None:
+        """The body ended cleanly: emit what an unterminated tail still holds, if any."""
+
+    def stop(self) -> None:
+        """The body ended (or failed): keep what carries over to the next connection."""
+
+
+class _SSEBody:
+    """``text/event-stream`` bodies: a fresh decoder per connection; the last event
+    ID (sent back as ``Last-Event-ID``) and ``retry`` carry over."""
+
+    media_type = _EVENT_STREAM
+
+    def __init__(self, last_event_id: str, max_line_size: int, max_event_size: int) -> None:
         self.last_event_id = last_event_id
         self.retry: int | None = None
-        self.opened = False
+        self._max_line_size = max_line_size
+        self._max_event_size = max_event_size
+        self._decoder: SSEDecoder | None = None
+
+    def accepts(self, essence: str) -> bool:
+        return essence == _EVENT_STREAM
+
+    def prepare(
+        self, headers: dict[str, str], params: Mapping[str, Any] | None
+    ) -> tuple[dict[str, str], Mapping[str, Any] | None]:
+        if self.last_event_id:
+            headers["Last-Event-ID"] = self.last_event_id
+        else:
+            headers.pop("Last-Event-ID", None)
+        return headers, params
+
+    @property
+    def resume_token(self) -> str:
+        return self.last_event_id
+
+    @property
+    def retry_ms(self) -> int | None:
+        return self.retry
+
+    def start(self) -> None:
+        self._decoder = SSEDecoder(
+            max_line_size=self._max_line_size,
+            max_event_size=self._max_event_size,
+            last_event_id=self.last_event_id,
+            retry=self.retry,
+        )
+
+    def feed(self, chunk: bytes, emit: Emit) -> None:
+        assert self._decoder is not None
+        for event in _feed(self._decoder, chunk, emit):
+            emit(event)
+
+    def finish(self, emit: Emit) -> None:
+        """An unterminated final event is discarded, as the spec says."""
+
+    def stop(self) -> None:
+        if self._decoder is not None:
+            self.last_event_id = self._decoder.last_event_id
+            self.retry = self._decoder.retry
+            self._decoder = None
 
 
 def from_url(
@@ -121,6 +214,44 @@ def from_url(
     :class:`~rxsse.sources.lifecycle.Connecting`, ``Open``, ``Reconnecting``
     and, once, ``Closed`` values; the event stream itself carries only events.
     """
+    max_sizes = (max_line_size, max_event_size)
+    return streaming_source(
+        url,
+        lambda: _SSEBody(last_event_id or "", *max_sizes),
+        method=method,
+        headers=headers,
+        params=params,
+        json=json,
+        content=content,
+        client=client,
+        reconnect=reconnect,
+        timeout=timeout,
+        idle_timeout=idle_timeout,
+        lifecycle=lifecycle,
+    )
+
+
+def streaming_source(
+    url: str | httpx.URL,
+    body: Callable[[], BodyFormat],
+    *,
+    method: str = "GET",
+    headers: Mapping[str, str] | None = None,
+    params: Mapping[str, Any] | None = None,
+    json: Any = None,
+    content: str | bytes | None = None,
+    client: httpx.AsyncClient | None = None,
+    reconnect: ReconnectPolicy | bool = True,
+    timeout: httpx.Timeout | float | None = DEFAULT_TIMEOUT,
+    idle_timeout: float | None = None,
+    lifecycle: Callable[[ConnectionEvent], Any] | None = None,
+) -> Observable[Any]:
+    """The request, check, decode and reconnect loop of :func:`from_url`, for any format.
+
+    ``body()`` is called once per subscription and decides what is requested,
+    accepted and emitted (see :class:`BodyFormat`); every other argument and
+    behaviour is exactly :func:`from_url`'s.
+    """
     policy = reconnect if isinstance(reconnect, ReconnectPolicy) else ReconnectPolicy()
     may_reconnect = reconnect is not False and policy.allows(method)
     if isinstance(timeout, (int, float)):
@@ -129,10 +260,8 @@ def from_url(
         raise ValueError("pass either json or content, not both")
     if idle_timeout is not None and idle_timeout <= 0:
         raise ValueError("idle_timeout must be positive")
-    base_headers = {"Accept": _EVENT_STREAM, "Cache-Control": "no-cache"}
-    if headers:
-        base_headers.update(headers)
     target = str(url)
+    extra_headers = dict(headers) if headers else {}
 
     def notify(event: ConnectionEvent) -> None:
         if lifecycle is not None:
@@ -141,15 +270,16 @@ def from_url(
     async def produce(emit: Emit) -> None:
         own_client = client is None
         http = client if client is not None else httpx.AsyncClient(timeout=timeout)
-        conn = _Connection(last_event_id or "")
+        fmt = body()
+        base_headers = {"Accept": fmt.media_type, "Cache-Control": "no-cache", **extra_headers}
         failures = 0
         cause: BaseException | None = None
         try:
             while True:
-                notify(Connecting(target, failures, conn.last_event_id))
-                conn.opened = False
+                notify(Connecting(target, failures, fmt.resume_token))
+                opened: list[bool] = []
                 try:
-                    await _stream_once(http, conn, emit, notify, failures)
+                    await _stream_once(http, fmt, base_headers, emit, opened, failures)
                     error: BaseException | None = None
                 except (httpx.TransportError, StreamStalled) as exc:
                     error = exc
@@ -157,14 +287,14 @@ def from_url(
                     if error is not None:
                         raise error
                     return
-                failures = 1 if conn.opened else failures + 1
+                failures = 1 if opened else failures + 1
                 if policy.max_attempts is not None and failures > policy.max_attempts:
                     raise ReconnectExhausted(
                         f"gave up on {target} after {failures - 1} reconnect attempts",
                         attempts=failures - 1,
                         last_cause=error,
                     ) from error
-                delay = policy.delay(failures, conn.retry)
+                delay = policy.delay(failures, fmt.retry_ms)
                 notify(Reconnecting(failures, delay, error))
                 await asyncio.sleep(delay)
         except BaseException as exc:
@@ -179,49 +309,40 @@ def from_url(
 
     async def _stream_once(
         http: httpx.AsyncClient,
-        conn: _Connection,
+        fmt: BodyFormat,
+        base_headers: dict[str, str],
         emit: Emit,
-        notify: Callable[[ConnectionEvent], None],
+        opened: list[bool],
         attempt: int,
     ) -> None:
-        request_headers = dict(base_headers)
-        if conn.last_event_id:
-            request_headers["Last-Event-ID"] = conn.last_event_id
-        else:
-            request_headers.pop("Last-Event-ID", None)
+        request_headers, request_params = fmt.prepare(dict(base_headers), params)
         request = http.build_request(
             method,
             target,
             headers=request_headers,
-            params=params,
+            params=request_params,
             json=json,
             content=content,
         )
         response = await http.send(request, stream=True, follow_redirects=True)
         try:
-            await _check_response(response)
-            conn.opened = True
+            await _check_response(response, fmt)
+            opened.append(True)
             notify(Open(str(response.url), attempt, response.status_code))
-            decoder = SSEDecoder(
-                max_line_size=max_line_size,
-                max_event_size=max_event_size,
-                last_event_id=conn.last_event_id,
-                retry=conn.retry,
-            )
+            fmt.start()
             try:
-                await _pump(response, decoder, emit)
+                await _pump(response, fmt, emit)
+                fmt.finish(emit)
             finally:
-                conn.last_event_id = decoder.last_event_id
-                conn.retry = decoder.retry
+                fmt.stop()
         finally:
             await response.aclose()
 
-    async def _pump(response: httpx.Response, decoder: SSEDecoder, emit: Emit) -> None:
+    async def _pump(response: httpx.Response, fmt: BodyFormat, emit: Emit) -> None:
         chunks = response.aiter_bytes()
         if idle_timeout is None:
             async for chunk in chunks:
-                for event in _feed(decoder, chunk, emit):
-                    emit(event)
+                fmt.feed(chunk, emit)
                 await cooperate()
             return
         loop = asyncio.get_running_loop()
@@ -230,8 +351,7 @@ def from_url(
             async with deadline:
                 async for chunk in chunks:
                     deadline.reschedule(None)  # our own processing is not idleness
-                    for event in _feed(decoder, chunk, emit):
-                        emit(event)
+                    fmt.feed(chunk, emit)
                     await cooperate()
                     deadline.reschedule(loop.time() + idle_timeout)
         except TimeoutError as exc:
@@ -254,11 +374,11 @@ def _feed(decoder: SSEDecoder, chunk: bytes, emit: Emit) -> list[ServerSentEvent
         raise
 
 
-async def _check_response(response: httpx.Response) -> None:
-    """Raise the typed error for a response that can never be an event stream."""
+async def _check_response(response: httpx.Response, fmt: BodyFormat) -> None:
+    """Raise the typed error for a response that can never be a stream of ``fmt``."""
     status = response.status_code
     content_type = response.headers.get("content-type", "")
-    if 200 <= status < 300 and status != 204 and mime_essence(content_type) == _EVENT_STREAM:
+    if 200 <= status < 300 and status != 204 and fmt.accepts(mime_essence(content_type)):
         return
     body = await _read_prefix(response)
     details: dict[str, Any] = {
@@ -275,7 +395,7 @@ async def _check_response(response: httpx.Response) -> None:
         raise SSEStatusError(f"{response.url} answered {status} {reason}".rstrip(), **details)
     shown = content_type or "no content type"
     raise SSEContentTypeError(
-        f"{response.url} answered {shown!r}, not {_EVENT_STREAM!r}", **details
+        f"{response.url} answered {shown!r}, not {fmt.media_type!r}", **details
     )
 
 
