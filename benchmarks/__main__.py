@@ -8,10 +8,12 @@ from collections.abc import Callable
 from benchmarks import decoder, http, llm
 from benchmarks import logs as logs_bench
 from benchmarks import messaging as messaging_bench
+from benchmarks import sales as sales_bench
 
 BENCHMARKS: tuple[Callable[[list[str] | None], None], ...] = (decoder.main, http.main, llm.main)
 BENCHMARKS += (messaging_bench.main,)
 BENCHMARKS += (logs_bench.main,)
+BENCHMARKS += (sales_bench.main,)
 
 
 def main(argv: list[str] | None = None) -> None:

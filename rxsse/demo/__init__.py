@@ -24,6 +24,7 @@ from rxsse.demo.llm_panel import LLMPanel
 from rxsse.demo.logs_panel import LogsPanel
 from rxsse.demo.messaging_panel import MessagingPanel
 from rxsse.demo.panel import Panel, RateMeter
+from rxsse.demo.sales_panel import SalesPanel
 from rxsse.emulator import running
 
 __all__ = ["PANELS", "Panel", "RateMeter", "render_frame", "run_demo"]
@@ -33,6 +34,7 @@ PANELS: list[Callable[[], Panel]] = [
     LLMPanel,
     MessagingPanel,
     LogsPanel,
+    SalesPanel,
     DeployPanel,
 ]
 """Factories of the dashboard's panels, in display order (one per service)."""

@@ -17,6 +17,7 @@ from starlette.routing import BaseRoute, Route
 from rxsse.emulator import deploy, events, llm
 from rxsse.emulator import logs as logs_service
 from rxsse.emulator import messaging as messaging_service
+from rxsse.emulator import sales as sales_service
 
 __all__ = ["SERVICES", "create_app"]
 
@@ -26,6 +27,7 @@ SERVICES: list[Callable[[int], list[BaseRoute]]] = [
     messaging_service.routes,
     logs_service.routes,
     deploy.routes,
+    sales_service.routes,
 ]
 """Route factories of the emulated services, each taking the emulator's seed."""
 

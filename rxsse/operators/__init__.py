@@ -16,6 +16,15 @@ from rxsse.operators.messaging import (
     throttle_typing,
     typing_users,
 )
+from rxsse.operators.sales import (
+    LateSales,
+    parse_sales,
+    sales_events,
+    sales_per_second,
+    sales_totals,
+    sales_windows,
+    top_countries,
+)
 
 __all__: list[str] = [
     "accumulate_chat",
@@ -32,4 +41,11 @@ __all__: list[str] = [
     "ansi_to_html",
     "deployment_state",
     "deployment_progress",
+    "LateSales",
+    "parse_sales",
+    "sales_events",
+    "sales_per_second",
+    "sales_totals",
+    "sales_windows",
+    "top_countries",
 ]
