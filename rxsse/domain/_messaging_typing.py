@@ -23,6 +23,10 @@ from rxsse.domain._messaging_events import MessageEvent, TypingEvent, TypingList
 __all__ = ["TypingSet", "TypingSignal", "TypingThrottle", "TypingUpdate"]
 
 
+_new_model = object.__new__
+_set_attr = object.__setattr__
+
+
 class TypingUpdate(HTMLReprMixin, BaseModel):
     """The users typing in ``conversation`` from time ``at`` on, in the order they started."""
 
@@ -31,6 +35,9 @@ class TypingUpdate(HTMLReprMixin, BaseModel):
     conversation: str
     users: tuple[str, ...]
     at: float
+
+
+_UPDATE_FIELDS = {"conversation", "users", "at"}  # shared: frozen models never change it
 
 
 class TypingSignal(HTMLReprMixin, BaseModel):
@@ -124,11 +131,21 @@ class TypingSet:
         """Expire what is due at ``now``, then apply ``event``; other event types only expire."""
         queue = self._queue
         updates = self.expire(now) if queue and queue[0][0] <= now else []
-        if isinstance(event, TypingEvent):
-            if event.user == self.self_id:
+        if type(event) is TypingEvent or isinstance(event, TypingEvent):
+            user = event.user
+            if user == self.self_id:
                 return updates
             if event.typing:
-                changed = self._start(event.conversation, event.user, now + self.expiry)
+                deadline = now + self.expiry
+                key = (event.conversation, user)
+                deadlines = self._deadlines
+                if key in deadlines and not (queue and deadline < queue[-1][0]):
+                    # A refresh in time order: the usual case, inlined.
+                    self._seq = seq = self._seq + 1
+                    queue.append((deadline, seq, key))
+                    deadlines[key] = seq
+                    return updates
+                changed = self._start(event.conversation, user, deadline)
             else:
                 changed = self._remove(event.conversation, event.user)
         elif isinstance(event, MessageEvent):
@@ -169,7 +186,17 @@ class TypingSet:
 
     def _update(self, conversation: str, at: float) -> TypingUpdate:
         users = self._by_conversation.get(conversation)
-        return TypingUpdate(conversation=conversation, users=tuple(users) if users else (), at=at)
+        # The values are already of the declared types: skip validation (hot path).
+        update = _new_model(TypingUpdate)
+        _set_attr(
+            update,
+            "__dict__",
+            {"conversation": conversation, "users": tuple(users) if users else (), "at": at},
+        )
+        _set_attr(update, "__pydantic_fields_set__", _UPDATE_FIELDS)
+        _set_attr(update, "__pydantic_extra__", None)
+        _set_attr(update, "__pydantic_private__", None)
+        return update
 
     def _start(self, conversation: str, user: str, deadline: float) -> bool:
         key = (conversation, user)
