@@ -51,13 +51,15 @@ import string
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from importlib import metadata
 from typing import Protocol
 
 from httpx_sse._decoders import SSEDecoder as HttpxSSEDecoder
 from httpx_sse._decoders import SSELineDecoder as HttpxSSELineDecoder
 from openai._streaming import SSEDecoder as OpenAISSEDecoder
 
+from benchmarks._common import positive_int as _positive_int
+from benchmarks._common import rate as _rate
+from benchmarks._common import version as _version
 from rxsse import SSEDecoder
 
 __all__ = ["main"]
@@ -353,17 +355,6 @@ def run(size: int, repeats: int) -> list[Row]:
 # -- report ---------------------------------------------------------------------
 
 
-def _version(distribution: str) -> str:
-    try:
-        return metadata.version(distribution)
-    except metadata.PackageNotFoundError:
-        return "?"
-
-
-def _rate(value: float) -> str:
-    return f"{value / 1e6:.2f} M" if value >= 1e6 else f"{value / 1e3:.0f} k"
-
-
 def format_table(rows: Sequence[Row]) -> str:
     names = [name for name, _ in IMPLEMENTATIONS]
     header = ["corpus", "chunks", "MB", "events"]
@@ -384,13 +375,6 @@ def format_table(rows: Sequence[Row]) -> str:
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
 
 
 def main(argv: list[str] | None = None) -> None:

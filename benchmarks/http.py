@@ -80,13 +80,15 @@ import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 from typing import IO, Protocol
 
 import httpx
 import httpx_sse
 
+from benchmarks._common import positive_int as _positive_int
+from benchmarks._common import rate as _rate
+from benchmarks._common import version as _version
 from rxsse import ServerSentEvent, from_url, to_async_iterable
 from rxsse.emulator.events import payload_for
 
@@ -489,17 +491,6 @@ def cpu_ratio(rows: dict[str, Row], name: str) -> float:
 # -- report -----------------------------------------------------------------------
 
 
-def _version(distribution: str) -> str:
-    try:
-        return metadata.version(distribution)
-    except metadata.PackageNotFoundError:
-        return "?"
-
-
-def _rate(value: float) -> str:
-    return f"{value / 1e6:.2f} M" if value >= 1e6 else f"{value / 1e3:.0f} k"
-
-
 def _cost(value: float | None) -> str:
     return "?" if value is None else f"{value:.2f}"
 
@@ -639,13 +630,6 @@ def print_profile(server: Server, top: int) -> None:
 
 
 # -- entry point ------------------------------------------------------------------
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
 
 
 async def measure(

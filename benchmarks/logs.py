@@ -56,12 +56,14 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from html.parser import HTMLParser
-from importlib import metadata
 
 from ansi2html import Ansi2HTMLConverter
 from rich.console import Console
 from rich.text import Text
 
+from benchmarks._common import positive_int as _positive_int
+from benchmarks._common import rate as _rate
+from benchmarks._common import version as _version
 from rxsse.domain.ansi import AnsiConverter, strip_ansi
 
 __all__ = ["main"]
@@ -310,17 +312,6 @@ def run(n: int, repeats: int) -> list[Row]:
 # -- report ------------------------------------------------------------------------------------
 
 
-def _version(distribution: str) -> str:
-    try:
-        return metadata.version(distribution)
-    except metadata.PackageNotFoundError:
-        return "?"
-
-
-def _rate(value: float) -> str:
-    return f"{value / 1e6:.2f} M" if value >= 1e6 else f"{value / 1e3:.0f} k"
-
-
 def format_table(rows: Sequence[Row]) -> str:
     header = ["corpus", "calls", "lines", *(f"{name} lines/s" for name in NAMES)]
     header += ["rxsse/ansi2html", "rxsse/rich", "target"]
@@ -337,13 +328,6 @@ def format_table(rows: Sequence[Row]) -> str:
         ]
         out.append("| " + " | ".join(cells) + " |")
     return "\n".join(out)
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -51,6 +51,7 @@ from reactivex.disposable import CompositeDisposable, Disposable
 from reactivex.scheduler import VirtualTimeScheduler
 from reactivex.subject import Subject
 
+from benchmarks._common import positive_int as _positive_int
 from rxsse.domain.messaging import TypingEvent, TypingUpdate
 from rxsse.operators.messaging import typing_users
 
@@ -342,13 +343,6 @@ def format_table(workload: Workload, runs: Sequence[Run]) -> str:
         f"{naive.peak_timers:,} ({workload.pairs:,} pairs)."
     )
     return "\n".join(lines)
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
 
 
 def main(argv: list[str] | None = None) -> None:

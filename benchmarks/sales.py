@@ -50,12 +50,13 @@ import tracemalloc
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from importlib import metadata
 from typing import Any
 
 import reactivex
 from streamz import Stream
 
+from benchmarks._common import rate
+from benchmarks._common import version as _version
 from rxsse.domain.sales import Sale, SalesWindow
 from rxsse.emulator.sales import MARKETS, PRODUCTS
 from rxsse.operators.sales import sales_windows
@@ -266,17 +267,6 @@ class Timing:
         return self.events / self.seconds
 
 
-def _version(distribution: str) -> str:
-    try:
-        return metadata.version(distribution)
-    except metadata.PackageNotFoundError:
-        return "?"
-
-
-def _rate(value: float) -> str:
-    return f"{value / 1e6:.2f} M" if value >= 1e6 else f"{value / 1e3:.1f} k"
-
-
 def _verdict(ok: bool) -> str:
     return "ok" if ok else "MISS"
 
@@ -336,7 +326,8 @@ def main(argv: list[str] | None = None) -> None:
     print("|---|--:|--:|--:|")
     for timing in timings:
         print(
-            f"| {timing.name} | {timing.events:,} | {timing.seconds:.3f} | {_rate(timing.rate)} |"
+            f"| {timing.name} | {timing.events:,} | {timing.seconds:.3f} "
+            f"| {rate(timing.rate, k_digits=1)} |"
         )
     print(
         f"\n| target | measured | |\n|---|--:|:-:|\n"
