@@ -13,9 +13,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 
-from rich.columns import Columns
 from rich.console import Console, Group, RenderableType
 from rich.panel import Panel as Box
+from rich.table import Table
 from rich.text import Text
 
 from rxsse.demo.deploy_panel import DeployPanel
@@ -43,18 +43,26 @@ FRAME_INTERVAL = 0.125  # seconds between redraws of the live view
 PLAIN_INTERVAL = 1.0  # seconds between lines in plain mode
 
 
-def render_frame(panels: Sequence[Panel], *, elapsed: float, url: str, faults: bool) -> Group:
-    """One frame of the dashboard: a header and a box per panel."""
+def render_frame(
+    panels: Sequence[Panel], *, elapsed: float, url: str, faults: bool, columns: int = 2
+) -> Group:
+    """One frame of the dashboard: a header, then the panels' boxes in a grid."""
     header = Text.assemble(
         ("rxsse demo", "bold cyan"),
         f"  emulator {url}  ",
         ("faults on" if faults else "faults off", "yellow" if faults else "dim"),
         f"  {elapsed:5.1f} s  (Ctrl-C to stop)",
     )
+    grid = Table.grid(expand=True, padding=(0, 1))
+    for _ in range(columns):
+        grid.add_column(ratio=1)
     boxes: list[RenderableType] = [
         Box(panel.render(), title=panel.title, border_style="cyan") for panel in panels
     ]
-    return Group(header, Columns(boxes, expand=True))
+    for start in range(0, len(boxes), columns):
+        row = boxes[start : start + columns]
+        grid.add_row(*row, *([""] * (columns - len(row))))
+    return Group(header, grid)
 
 
 async def run_demo(
@@ -87,7 +95,10 @@ async def run_demo(
                 with Live(console=console, auto_refresh=False, transient=False) as live:
                     while duration is None or loop.time() - started < duration:
                         elapsed = loop.time() - started
-                        frame = render_frame(active, elapsed=elapsed, url=url, faults=faults)
+                        columns = 2 if console.width < 200 else 3
+                        frame = render_frame(
+                            active, elapsed=elapsed, url=url, faults=faults, columns=columns
+                        )
                         live.update(frame, refresh=True)
                         await asyncio.sleep(FRAME_INTERVAL)
         finally:
