@@ -63,6 +63,13 @@ async def serve_app(app: Any, *, host: str = "127.0.0.1", port: int = 0) -> Asyn
         # disconnect and end by itself; uvicorn's graceful shutdown then only
         # waits for those tasks (and cancels stragglers after one second).
         server.should_exit = True
+        # Clients that were just disposed close their connections themselves;
+        # give them a moment, then close whatever is left.
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 0.5
+        # uvicorn offers no event for this; poll its connection set briefly.
+        while server.server_state.connections and loop.time() < deadline:  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
         for connection in list(server.server_state.connections):
             transport = getattr(connection, "transport", None)
             if transport is not None:

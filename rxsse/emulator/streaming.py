@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 
@@ -20,12 +21,16 @@ class _HideDeliberateDrops(logging.Filter):
     """Keep uvicorn quiet about connections the emulator aborts on purpose.
 
     The emulator is a deliberately misbehaving server, so uvicorn's report of
-    a response that ended without its final chunk is expected, not an error.
+    a response that ended without its final chunk is expected, not an error;
+    so is the cancellation of a response still running when it shuts down.
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.getMessage().startswith("ASGI callable returned without completing"):
+        message = record.getMessage()
+        if message.startswith("ASGI callable returned without completing"):
             return False  # how an aborted (deliberately dropped) response ends
+        if record.exc_info and isinstance(record.exc_info[1], asyncio.CancelledError):
+            return False  # a response cancelled because the emulator is shutting down
         exc = record.exc_info[1] if record.exc_info else None
         while exc is not None:
             if isinstance(exc, ConnectionDropped):
