@@ -466,6 +466,13 @@ _set = object.__setattr__
 
 _EMPTY: dict[Any, Any] = {}  # shared by snapshots; never mutated
 _FIELDS_SET: dict[type[BaseModel], set[str]] = {}  # shared: frozen models never change it
+_CHOICE_LEVEL = frozenset(
+    {Text, Role, Signature, ToolCallDelta, Logprobs, Finish, BlockStart, BlockStop, ChoiceExtra}
+)
+
+
+def _list_view(items: list[Any] | None) -> _LazyList:
+    return _NO_LIST if items is None else _LazyList(items)
 
 
 def _build(cls: type[BaseModel], fields: dict[str, Any], private: dict[str, Any] | None) -> Any:
@@ -560,6 +567,7 @@ class _ChoiceAcc:
         "blocks",
         "content",
         "extra",
+        "fields",
         "finish_reason",
         "index",
         "logprobs_content",
@@ -588,34 +596,39 @@ class _ChoiceAcc:
         self.blocks: dict[int, _BlockAcc] = {}
         self.extra: dict[str, Any] = {}
         self.snapshot: ChoiceSnapshot | None = None
+        # The public fields of the next snapshot; kept while only text grows
+        # (snapshots share it: frozen models never change their __dict__).
+        self.fields: dict[str, Any] | None = None
 
     def snap(self) -> ChoiceSnapshot:
         if self.snapshot is None:
+            fields = self.fields
+            if fields is None:
+                fields = self.fields = self._fields()
             self.snapshot = _build(
                 ChoiceSnapshot,
-                {
-                    "index": self.index,
-                    "role": self.role,
-                    "signature": self.signature,
-                    "tool_calls": {i: t.snap() for i, t in self.tools.items()}
-                    if self.tools
-                    else _EMPTY,
-                    "finish_reason": self.finish_reason,
-                    "stop_sequence": self.stop_sequence,
-                    "blocks": {i: b.snap() for i, b in self.blocks.items()}
-                    if self.blocks
-                    else _EMPTY,
-                    "extra": dict(self.extra) if self.extra else _EMPTY,
-                },
+                fields,
                 {
                     "_content": self.content.view(),
                     "_refusal": self.refusal.view(),
                     "_reasoning": self.reasoning.view(),
-                    "_logprobs_content": _LazyList(self.logprobs_content),
-                    "_logprobs_refusal": _LazyList(self.logprobs_refusal),
+                    "_logprobs_content": _list_view(self.logprobs_content),
+                    "_logprobs_refusal": _list_view(self.logprobs_refusal),
                 },
             )
         return self.snapshot
+
+    def _fields(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "role": self.role,
+            "signature": self.signature,
+            "tool_calls": {i: t.snap() for i, t in self.tools.items()} if self.tools else _EMPTY,
+            "finish_reason": self.finish_reason,
+            "stop_sequence": self.stop_sequence,
+            "blocks": {i: b.snap() for i, b in self.blocks.items()} if self.blocks else _EMPTY,
+            "extra": dict(self.extra) if self.extra else _EMPTY,
+        }
 
 
 class ChatAccumulator:
@@ -629,6 +642,7 @@ class ChatAccumulator:
 
     __slots__ = (
         "_adapter",
+        "_base",
         "_choices",
         "_dirty",
         "_extra_copy",
@@ -663,6 +677,7 @@ class ChatAccumulator:
         self.events = 0
         self.extra: dict[str, Any] = {}
         self._extra_copy: dict[str, Any] | None = None
+        self._base: dict[str, Any] | None = None  # snapshot fields that rarely change
         self._snapshot: ChatSnapshot | None = None
         self._dirty = True
 
@@ -686,6 +701,27 @@ class ChatAccumulator:
         return changed
 
     def apply(self, delta: Delta) -> bool:
+        """Apply one normalised delta; return whether anything changed."""
+        kind = type(delta)
+        if kind is Text and delta.block is None:  # type: ignore[union-attr]
+            # The hot path: visible text grows; only the choice's views change.
+            assert isinstance(delta, Text)
+            choice = self._choices.get(delta.choice)
+            if choice is not None:
+                choice.snapshot = None
+                if delta.channel == "content":
+                    choice.content.parts.append(delta.text)
+                elif delta.channel == "refusal":
+                    choice.refusal.parts.append(delta.text)
+                else:
+                    choice.reasoning.parts.append(delta.text)
+                return True
+        changed = self._apply(delta)
+        if changed and kind not in _CHOICE_LEVEL:
+            self._base = None
+        return changed
+
+    def _apply(self, delta: Delta) -> bool:
         """Apply one normalised delta; return whether anything changed."""
         kind = type(delta)
         if kind is Text:
@@ -822,6 +858,7 @@ class ChatAccumulator:
         if choice is None:
             choice = self._choices[index] = _ChoiceAcc(index)
         choice.snapshot = None
+        choice.fields = None
         return choice
 
     def _tool_call(self, delta: ToolCallDelta) -> bool:
@@ -865,11 +902,12 @@ class ChatAccumulator:
         """The stream ended (body over or connection lost): settle the status."""
         if self.status == "in_progress":
             self._settle(connection_ended=True)
-            self._snapshot = None
+            self._snapshot = self._base = None
         for choice in self._choices.values():
             for tool in choice.tools.values():
                 if not tool.closed:
-                    tool.closed, tool.snapshot, choice.snapshot = True, None, None
+                    tool.closed, tool.snapshot = True, None
+                    choice.snapshot = choice.fields = None
                     self._snapshot = None
         return self.snapshot()
 
@@ -906,24 +944,26 @@ class ChatAccumulator:
         """An immutable snapshot of the current state (cached until the next change)."""
         snap = self._snapshot
         if snap is None:
-            snap = self._snapshot = _build(
-                ChatSnapshot,
-                {
+            base = self._base
+            if base is None:
+                base = self._base = {
                     "provider": self.provider,
                     "id": self.id,
                     "model": self.model,
                     "created": self.created,
-                    "choices": {i: c.snap() for i, c in self._choices.items()},
                     "usage": self.usage,
                     "status": self.status,
                     "error": self.error,
                     "stop_details": self.stop_details,
                     "terminal": self.terminal,
-                    "events": self.events,
                     "extra": self._frozen_extra(),
-                },
-                None,
-            )
+                }
+            fields = {
+                **base,
+                "choices": {i: c.snap() for i, c in self._choices.items()},
+                "events": self.events,
+            }
+            snap = self._snapshot = _build(ChatSnapshot, fields, None)
         return snap
 
 
