@@ -13,10 +13,21 @@ from reactivex.testing import ReactiveTest, TestScheduler
 
 from rxsse import ServerSentEvent, collect, from_bytes
 from rxsse.domain.llm import ChatAccumulator, ChatSnapshot
+from rxsse.domain.llm_deltas import Meta, OpenAIStreamAdapter, openai_deltas
 from rxsse.domain.partial_json import parse_partial_json
 from rxsse.errors import IncompleteStreamError, LLMProviderError
 from rxsse.operators import accumulate_chat, chat_metrics, text_deltas
-from tests.llm_helpers import DONE, accumulate, anthropic, choice, chunk, responses, tool
+from tests.llm_helpers import (
+    DONE,
+    FIXTURES,
+    accumulate,
+    anthropic,
+    choice,
+    chunk,
+    fixture_events,
+    responses,
+    tool,
+)
 
 # -- merge rules -----------------------------------------------------------------------
 
@@ -688,3 +699,28 @@ def test_operators_are_exported() -> None:
 
     assert {"accumulate_chat", "text_deltas", "chat_metrics"} <= set(operators.__all__)
     assert ops is not None
+
+
+@pytest.mark.parametrize(
+    "name",
+    sorted(p.name for p in (FIXTURES / "openai-chat").glob("*.sse")),
+)
+def test_the_stream_adapter_shortcuts_change_nothing(name: str) -> None:
+    """OpenAIStreamAdapter only drops repeated identities and fast-paths plain content."""
+    events = fixture_events(f"openai-chat/{name}")
+    stateful = OpenAIStreamAdapter()
+    plain = [d for e in events for d in openai_deltas(e) if not isinstance(d, Meta)]
+    fast = [d for e in events for d in stateful(e) if not isinstance(d, Meta)]
+    assert fast == plain
+    by_function = ChatAccumulator("openai")
+    by_function._adapter = openai_deltas
+    by_stream = ChatAccumulator("openai")
+    for event in events:
+        by_function.feed(event)
+        by_stream.feed(event)
+    assert by_function.finish().model_dump() == by_stream.finish().model_dump()
+
+
+def test_a_late_non_empty_id_is_not_skipped_as_a_repeat() -> None:
+    events = [chunk(choice(content="a"), id=""), chunk(choice(content="b")), DONE]
+    assert accumulate(events).id == "chatcmpl-1"

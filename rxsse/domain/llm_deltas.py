@@ -49,6 +49,7 @@ __all__ = [
     "StopDetails",
     "Terminal",
     "Text",
+    "OpenAIStreamAdapter",
     "ToolCallDelta",
     "Usage",
     "adapter_for",
@@ -597,8 +598,79 @@ def detect_provider(event: ServerSentEvent) -> Provider | None:
     return None
 
 
+class OpenAIStreamAdapter:
+    """:func:`openai_deltas` for one stream, with two shortcuts for the hot path.
+
+    * A chunk whose keys and identity (id, model, created) equal the previous
+      chunk's yields no :class:`Meta`: identity fields are set once, so a
+      repeat can change nothing.
+    * A choice that is exactly ``{"index", "delta": {"content": str},
+      "logprobs": null, "finish_reason": null}`` becomes one :class:`Text`
+      without the general per-field walk.
+
+    Output is otherwise identical to :func:`openai_deltas` (the tests feed
+    both the same streams).
+    """
+
+    __slots__ = ("_last",)
+
+    def __init__(self) -> None:
+        self._last: tuple[Any, ...] | None = None
+
+    def __call__(self, event: ServerSentEvent) -> list[Delta]:
+        data = event.data
+        if data == "[DONE]":
+            return [Terminal()]
+        obj = _parse(data)
+        if obj is _INVALID:
+            return _invalid(event)
+        if type(obj) is not dict:
+            return []
+        if "error" in obj and not obj.get("choices"):
+            return [_error_delta(obj)]
+        created = obj.get("created")
+        identity = (tuple(obj), obj.get("id"), obj.get("model"), created)
+        out: list[Delta]
+        if identity == self._last:
+            out = []
+        else:
+            self._last = identity
+            extra_keys = obj.keys() - _CHUNK_KNOWN
+            out = [
+                Meta(
+                    identity[1],
+                    identity[2],
+                    created if type(created) is int else None,
+                    {k: obj[k] for k in extra_keys} if extra_keys else _NO_EXTRA,
+                )
+            ]
+        choices = obj.get("choices")
+        if choices and type(choices) is list:
+            for position, choice in enumerate(choices):
+                if type(choice) is not dict:
+                    continue
+                delta = choice.get("delta")
+                if (
+                    len(choice) == 4
+                    and type(delta) is dict
+                    and len(delta) == 1
+                    and choice.get("finish_reason") is None
+                    and choice.get("logprobs") is None
+                ):
+                    content = delta.get("content")
+                    index = choice.get("index")
+                    if type(content) is str and type(index) is int:
+                        out.append(Text(index, "content", content))
+                        continue
+                _openai_choice(choice, position, out)
+        usage = obj.get("usage")
+        if usage and type(usage) is dict:
+            out.append(Usage(usage))
+        return out
+
+
 def adapter_for(provider: Provider) -> Any:
-    """The adapter function of ``provider``."""
-    return {"openai": openai_deltas, "anthropic": anthropic_deltas, "responses": responses_deltas}[
-        provider
-    ]
+    """An adapter for one stream of ``provider`` (stateful for OpenAI, see above)."""
+    if provider == "openai":
+        return OpenAIStreamAdapter()
+    return {"anthropic": anthropic_deltas, "responses": responses_deltas}[provider]
