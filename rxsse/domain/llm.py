@@ -479,17 +479,23 @@ def _build(cls: type[BaseModel], fields: dict[str, Any], private: dict[str, Any]
     """Create a frozen model from already-valid values without validation.
 
     This is what ``model_construct`` does, minus its per-field work: the
-    accumulator only ever passes values of the declared types.
+    accumulator only ever passes every declared field, with values of the
+    declared types.  The pydantic slots are set through their descriptors.
     """
     model = _new(cls)
     _set(model, "__dict__", fields)
     fields_set = _FIELDS_SET.get(cls)
-    if fields_set is None or len(fields_set) != len(fields):
-        fields_set = _FIELDS_SET[cls] = set(fields)
-    _set(model, "__pydantic_fields_set__", fields_set)
-    _set(model, "__pydantic_extra__", None)
-    _set(model, "__pydantic_private__", private)
+    if fields_set is None:
+        fields_set = _FIELDS_SET[cls] = set(cls.model_fields)
+    _set_fields_set(model, fields_set)
+    _set_extra(model, None)
+    _set_private(model, private)
     return model
+
+
+_set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
+_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
 
 
 class _ToolAcc:
