@@ -471,10 +471,6 @@ _CHOICE_LEVEL = frozenset(
 )
 
 
-def _list_view(items: list[Any] | None) -> _LazyList:
-    return _NO_LIST if items is None else _LazyList(items)
-
-
 def _build(cls: type[BaseModel], fields: dict[str, Any], private: dict[str, Any] | None) -> Any:
     """Create a frozen model from already-valid values without validation.
 
@@ -616,10 +612,14 @@ class _ChoiceAcc:
                 fields,
                 {
                     "_content": self.content.view(),
-                    "_refusal": self.refusal.view(),
-                    "_reasoning": self.reasoning.view(),
-                    "_logprobs_content": _list_view(self.logprobs_content),
-                    "_logprobs_refusal": _list_view(self.logprobs_refusal),
+                    "_refusal": self.refusal.view() if self.refusal.parts else _NO_TEXT,
+                    "_reasoning": self.reasoning.view() if self.reasoning.parts else _NO_TEXT,
+                    "_logprobs_content": _NO_LIST
+                    if self.logprobs_content is None
+                    else _LazyList(self.logprobs_content),
+                    "_logprobs_refusal": _NO_LIST
+                    if self.logprobs_refusal is None
+                    else _LazyList(self.logprobs_refusal),
                 },
             )
         return self.snapshot
@@ -964,11 +964,13 @@ class ChatAccumulator:
                     "terminal": self.terminal,
                     "extra": self._frozen_extra(),
                 }
-            fields = {
-                **base,
-                "choices": {i: c.snap() for i, c in self._choices.items()},
-                "events": self.events,
-            }
+            choices = self._choices
+            if len(choices) == 1:
+                ((index, only),) = choices.items()
+                snaps = {index: only.snap()}
+            else:
+                snaps = {i: c.snap() for i, c in choices.items()}
+            fields = {**base, "choices": snaps, "events": self.events}
             snap = self._snapshot = _build(ChatSnapshot, fields, None)
         return snap
 
