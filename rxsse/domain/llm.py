@@ -700,7 +700,21 @@ class ChatAccumulator:
             self.provider = provider
             adapter = self._adapter = adapter_for(provider)
         changed = False
+        choices = self._choices
         for delta in adapter(event):
+            if type(delta) is Text and delta.block is None and delta.choice in choices:
+                # Inlined hot path of apply(): visible text grows.
+                choice = choices[delta.choice]
+                choice.snapshot = None
+                channel = delta.channel
+                if channel == "content":
+                    choice.content.parts.append(delta.text)
+                elif channel == "refusal":
+                    choice.refusal.parts.append(delta.text)
+                else:
+                    choice.reasoning.parts.append(delta.text)
+                changed = True
+                continue
             changed = self.apply(delta) or changed
         if changed:
             self._snapshot = None

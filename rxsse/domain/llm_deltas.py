@@ -31,7 +31,7 @@ from __future__ import annotations
 from typing import Any, Literal, NamedTuple
 
 from rxsse._event import ServerSentEvent
-from rxsse._json import loads
+from rxsse._json import first_loads, loads, stdlib_loads
 
 __all__ = [
     "ANTHROPIC_EVENTS",
@@ -224,6 +224,14 @@ def _parse(data: str) -> Any:
 
 
 _INVALID = object()
+
+
+def _parse_strict(data: str) -> Any:
+    """The stdlib's verdict, once the fast parser refused ``data``."""
+    try:
+        return stdlib_loads(data)
+    except ValueError:
+        return _INVALID
 
 
 def _invalid(event: ServerSentEvent) -> list[Delta]:
@@ -621,9 +629,12 @@ class OpenAIStreamAdapter:
         data = event.data
         if data == "[DONE]":
             return [Terminal()]
-        obj = _parse(data)
-        if obj is _INVALID:
-            return _invalid(event)
+        try:
+            obj = first_loads(data)
+        except ValueError:
+            obj = _parse_strict(data)
+            if obj is _INVALID:
+                return _invalid(event)
         if type(obj) is not dict:
             return []
         if "error" in obj and not obj.get("choices"):
