@@ -581,10 +581,12 @@ class _ChoiceAcc:
         "snapshot",
         "stop_sequence",
         "tools",
+        "tools_stale",
     )
 
     def __init__(self, index: int) -> None:
         self.index = index
+        self.tools_stale = False  # only tool-call arguments grew since ``fields``
         self.role: str | None = None
         self.content = _Fragments()
         self.refusal = _Fragments()
@@ -607,6 +609,10 @@ class _ChoiceAcc:
             fields = self.fields
             if fields is None:
                 fields = self.fields = self._fields()
+            elif self.tools_stale:
+                tools = {i: t.snap() for i, t in self.tools.items()}
+                fields = self.fields = {**fields, "tool_calls": tools}
+            self.tools_stale = False
             self.snapshot = _build(
                 ChoiceSnapshot,
                 fields,
@@ -715,6 +721,23 @@ class ChatAccumulator:
                     choice.reasoning.parts.append(delta.text)
                 changed = True
                 continue
+            if (
+                type(delta) is ToolCallDelta
+                and delta.choice in choices
+                and delta.id is None
+                and delta.type is None
+                and delta.name is None
+                and delta.arguments
+            ):
+                # Inlined: more arguments for a tool call that already exists.
+                choice = choices[delta.choice]
+                tool = choice.tools.get(delta.tool)
+                if tool is not None:
+                    tool.arguments.parts.append(delta.arguments)
+                    tool.snapshot = choice.snapshot = None
+                    choice.tools_stale = True
+                    changed = True
+                    continue
             changed = self.apply(delta) or changed
         if changed:
             self._snapshot = None

@@ -613,8 +613,10 @@ class OpenAIStreamAdapter:
       chunk's yields no :class:`Meta`: identity fields are set once, so a
       repeat can change nothing.
     * A choice that is exactly ``{"index", "delta": {"content": str},
-      "logprobs": null, "finish_reason": null}`` becomes one :class:`Text`
-      without the general per-field walk.
+      "logprobs": null, "finish_reason": null}`` becomes one :class:`Text`,
+      and one whose delta is a single ``{"index", "function": {"arguments":
+      str}}`` tool-call fragment one :class:`ToolCallDelta`, without the
+      general per-field walk.
 
     Output is otherwise identical to :func:`openai_deltas` (the tests feed
     both the same streams).
@@ -668,11 +670,28 @@ class OpenAIStreamAdapter:
                     and choice.get("finish_reason") is None
                     and choice.get("logprobs") is None
                 ):
-                    content = delta.get("content")
                     index = choice.get("index")
+                    content = delta.get("content")
                     if type(content) is str and type(index) is int:
                         out.append(Text(index, "content", content))
                         continue
+                    calls = delta.get("tool_calls")
+                    if type(calls) is list and len(calls) == 1 and type(index) is int:
+                        call = calls[0]
+                        function = call.get("function") if type(call) is dict else None
+                        if (
+                            type(function) is dict
+                            and len(call) == 2
+                            and len(function) == 1
+                            and type(call.get("index")) is int
+                            and type(function.get("arguments")) is str
+                        ):
+                            # An arguments-only fragment of an already started call.
+                            arguments = function["arguments"]
+                            out.append(
+                                ToolCallDelta(index, call["index"], None, None, None, arguments)
+                            )
+                            continue
                 _openai_choice(choice, position, out)
         usage = obj.get("usage")
         if usage and type(usage) is dict:
