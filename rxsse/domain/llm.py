@@ -617,7 +617,10 @@ class _ChoiceAcc:
                 ChoiceSnapshot,
                 fields,
                 {
-                    "_content": self.content.view(),
+                    "_content": view
+                    if (view := self.content._view) is not None
+                    and view._n == len(self.content.parts)
+                    else self.content.view(),
                     "_refusal": self.refusal.view() if self.refusal.parts else _NO_TEXT,
                     "_reasoning": self.reasoning.view() if self.reasoning.parts else _NO_TEXT,
                     "_logprobs_content": _NO_LIST

@@ -606,6 +606,9 @@ def detect_provider(event: ServerSentEvent) -> Provider | None:
     return None
 
 
+_new_tuple = tuple.__new__  # builds a NamedTuple without its Python-level __new__
+
+
 class OpenAIStreamAdapter:
     """:func:`openai_deltas` for one stream, with two shortcuts for the hot path.
 
@@ -673,7 +676,7 @@ class OpenAIStreamAdapter:
                     index = choice.get("index")
                     content = delta.get("content")
                     if type(content) is str and type(index) is int:
-                        out.append(Text(index, "content", content))
+                        out.append(_new_tuple(Text, (index, "content", content, None)))
                         continue
                     calls = delta.get("tool_calls")
                     if type(calls) is list and len(calls) == 1 and type(index) is int:
@@ -688,9 +691,8 @@ class OpenAIStreamAdapter:
                         ):
                             # An arguments-only fragment of an already started call.
                             arguments = function["arguments"]
-                            out.append(
-                                ToolCallDelta(index, call["index"], None, None, None, arguments)
-                            )
+                            fields = (index, call["index"], None, None, None, arguments)
+                            out.append(_new_tuple(ToolCallDelta, fields))
                             continue
                 _openai_choice(choice, position, out)
         usage = obj.get("usage")
