@@ -1009,7 +1009,10 @@ class ChatAccumulator:
                 ((index, only),) = choices.items()
                 snaps = {index: only.snap()}
             else:
-                snaps = {i: c.snap() for i, c in choices.items()}
+                snaps = {
+                    i: c.snapshot if c.snapshot is not None else c.snap()
+                    for i, c in choices.items()
+                }
             fields = {**base, "choices": snaps, "events": self.events}
             snap = self._snapshot = _build(ChatSnapshot, fields, None)
         return snap
