@@ -495,7 +495,17 @@ _set_private = BaseModel.__dict__["__pydantic_private__"].__set__
 
 
 class _ToolAcc:
-    __slots__ = ("arguments", "closed", "id", "index", "name", "snapshot", "type")
+    __slots__ = (
+        "_fields",
+        "_key",
+        "arguments",
+        "closed",
+        "id",
+        "index",
+        "name",
+        "snapshot",
+        "type",
+    )
 
     def __init__(self, index: int) -> None:
         self.index = index
@@ -505,20 +515,22 @@ class _ToolAcc:
         self.arguments = _Fragments()
         self.closed = False
         self.snapshot: ToolCall | None = None
+        self._key: tuple[Any, ...] | None = None
+        self._fields: dict[str, Any] = {}
 
     def snap(self) -> ToolCall:
         if self.snapshot is None:
-            self.snapshot = _build(
-                ToolCall,
-                {
+            key = (self.id, self.type, self.name, self.closed)
+            if key != self._key:  # shared by snapshots until the identity changes
+                self._key = key
+                self._fields = {
                     "index": self.index,
                     "id": self.id,
                     "type": self.type,
                     "name": self.name,
                     "closed": self.closed,
-                },
-                {"_arguments": self.arguments.view()},
-            )
+                }
+            self.snapshot = _build(ToolCall, self._fields, {"_arguments": self.arguments.view()})
         return self.snapshot
 
 
@@ -610,7 +622,10 @@ class _ChoiceAcc:
             if fields is None:
                 fields = self.fields = self._fields()
             elif self.tools_stale:
-                tools = {i: t.snap() for i, t in self.tools.items()}
+                tools = {
+                    i: t.snapshot if t.snapshot is not None else t.snap()
+                    for i, t in self.tools.items()
+                }
                 fields = self.fields = {**fields, "tool_calls": tools}
             self.tools_stale = False
             self.snapshot = _build(
