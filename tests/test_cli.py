@@ -30,7 +30,7 @@ async def _run_cli(*args: str, limit: float = 60) -> tuple[int, str, str]:
 
 
 async def test_demo_plain_shows_events_from_the_pipeline() -> None:
-    code, out, err = await _run_cli("demo", "--duration", "4", "--plain")
+    code, out, err = await _run_cli("demo", "--duration", "5", "--plain")
     assert code == 0, err
     assert "rxsse demo: emulator at http://127.0.0.1:" in out
     counts = [
