@@ -724,3 +724,29 @@ def test_the_stream_adapter_shortcuts_change_nothing(name: str) -> None:
 def test_a_late_non_empty_id_is_not_skipped_as_a_repeat() -> None:
     events = [chunk(choice(content="a"), id=""), chunk(choice(content="b")), DONE]
     assert accumulate(events).id == "chatcmpl-1"
+
+
+def test_every_intermediate_snapshot_equals_a_fresh_accumulation_of_its_prefix() -> None:
+    """Snapshots share unchanged parts; each must still be exactly its moment's state."""
+    events = [
+        chunk(choice(0, role="assistant", content="")),
+        chunk(choice(1, role="assistant", content="")),
+        chunk(choice(0, tool_calls=[tool(0, '{"a"', id="t0", type="function", name="f")])),
+        chunk(choice(1, content="x")),
+        chunk(choice(0, tool_calls=[tool(0, ": 1}")])),
+        chunk(choice(1, content="y")),
+        chunk(choice(2, role="assistant", content="z")),
+        chunk(choice(1, content="w"), choice(2, content="v")),
+        chunk(choice(0, finish="tool_calls"), choice(1, finish="stop")),
+        chunk(choice(2, finish="stop")),
+        chunk(usage={"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3}),
+        DONE,
+    ]
+    accumulator = ChatAccumulator("openai")
+    for k, event in enumerate(events):
+        if not accumulator.feed(event):
+            continue
+        fresh = ChatAccumulator("openai")
+        for earlier in events[: k + 1]:
+            fresh.feed(earlier)
+        assert accumulator.snapshot().model_dump() == fresh.snapshot().model_dump(), k

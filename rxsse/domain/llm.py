@@ -676,7 +676,9 @@ class ChatAccumulator:
         "_choices",
         "_dirty",
         "_extra_copy",
+        "_snaps",
         "_snapshot",
+        "_touched",
         "created",
         "error",
         "events",
@@ -708,6 +710,8 @@ class ChatAccumulator:
         self.extra: dict[str, Any] = {}
         self._extra_copy: dict[str, Any] | None = None
         self._base: dict[str, Any] | None = None  # snapshot fields that rarely change
+        self._snaps: dict[int, ChoiceSnapshot] = {}  # the choices of the last snapshot
+        self._touched: int | None = None
         self._snapshot: ChatSnapshot | None = None
         self._dirty = True
 
@@ -725,10 +729,13 @@ class ChatAccumulator:
             adapter = self._adapter = adapter_for(provider)
         changed = False
         choices = self._choices
+        touched = self._touched  # the one choice changed since the last snapshot, or -1
         for delta in adapter(event):
             if type(delta) is Text and delta.block is None and delta.choice in choices:
                 # Inlined hot path of apply(): visible text grows.
-                choice = choices[delta.choice]
+                index = delta.choice
+                touched = index if touched is None or touched == index else -1
+                choice = choices[index]
                 choice.snapshot = None
                 channel = delta.channel
                 if channel == "content":
@@ -748,15 +755,19 @@ class ChatAccumulator:
                 and delta.arguments
             ):
                 # Inlined: more arguments for a tool call that already exists.
-                choice = choices[delta.choice]
+                index = delta.choice
+                choice = choices[index]
                 tool = choice.tools.get(delta.tool)
                 if tool is not None:
+                    touched = index if touched is None or touched == index else -1
                     tool.arguments.parts.append(delta.arguments)
                     tool.snapshot = choice.snapshot = None
                     choice.tools_stale = True
                     changed = True
                     continue
+            touched = -1
             changed = self.apply(delta) or changed
+        self._touched = touched
         if changed:
             self._snapshot = None
         return changed
@@ -1020,14 +1031,21 @@ class ChatAccumulator:
                     "extra": self._frozen_extra(),
                 }
             choices = self._choices
+            touched, self._touched = self._touched, None
+            previous = self._snaps
             if len(choices) == 1:
                 ((index, only),) = choices.items()
                 snaps = {index: only.snap()}
+            elif touched is not None and touched >= 0 and len(previous) == len(choices):
+                # Only one choice changed (n > 1 streams interleave): reuse the others.
+                snaps = previous.copy()
+                snaps[touched] = choices[touched].snap()
             else:
                 snaps = {
                     i: c.snapshot if c.snapshot is not None else c.snap()
                     for i, c in choices.items()
                 }
+            self._snaps = snaps
             fields = {**base, "choices": snaps, "events": self.events}
             snap = self._snapshot = _build(ChatSnapshot, fields, None)
         return snap
