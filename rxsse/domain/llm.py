@@ -530,7 +530,11 @@ class _ToolAcc:
                     "name": self.name,
                     "closed": self.closed,
                 }
-            self.snapshot = _build(ToolCall, self._fields, {"_arguments": self.arguments.view()})
+            arguments = self.arguments
+            view = arguments._view
+            if view is None or view._n != len(arguments.parts):
+                view = arguments.view()
+            self.snapshot = _build(ToolCall, self._fields, {"_arguments": view})
         return self.snapshot
 
 
@@ -622,10 +626,15 @@ class _ChoiceAcc:
             if fields is None:
                 fields = self.fields = self._fields()
             elif self.tools_stale:
-                tools = {
-                    i: t.snapshot if t.snapshot is not None else t.snap()
-                    for i, t in self.tools.items()
-                }
+                all_tools = self.tools
+                if len(all_tools) == 1:
+                    ((number, only),) = all_tools.items()
+                    tools = {number: only.snap()}
+                else:
+                    tools = {
+                        i: t.snapshot if t.snapshot is not None else t.snap()
+                        for i, t in all_tools.items()
+                    }
                 fields = self.fields = {**fields, "tool_calls": tools}
             self.tools_stale = False
             self.snapshot = _build(
