@@ -497,7 +497,6 @@ _set_private = BaseModel.__dict__["__pydantic_private__"].__set__
 class _ToolAcc:
     __slots__ = (
         "_fields",
-        "_key",
         "arguments",
         "closed",
         "id",
@@ -515,15 +514,14 @@ class _ToolAcc:
         self.arguments = _Fragments()
         self.closed = False
         self.snapshot: ToolCall | None = None
-        self._key: tuple[Any, ...] | None = None
-        self._fields: dict[str, Any] = {}
+        # Shared by snapshots until id, type, name or closed change (then None).
+        self._fields: dict[str, Any] | None = None
 
     def snap(self) -> ToolCall:
         if self.snapshot is None:
-            key = (self.id, self.type, self.name, self.closed)
-            if key != self._key:  # shared by snapshots until the identity changes
-                self._key = key
-                self._fields = {
+            fields = self._fields
+            if fields is None:
+                fields = self._fields = {
                     "index": self.index,
                     "id": self.id,
                     "type": self.type,
@@ -534,7 +532,7 @@ class _ToolAcc:
             view = arguments._view
             if view is None or view._n != len(arguments.parts):
                 view = arguments.view()
-            self.snapshot = _build(ToolCall, self._fields, {"_arguments": view})
+            self.snapshot = _build(ToolCall, fields, {"_arguments": view})
         return self.snapshot
 
 
@@ -641,7 +639,9 @@ class _ChoiceAcc:
                 ChoiceSnapshot,
                 fields,
                 {
-                    "_content": view
+                    "_content": _NO_TEXT
+                    if not self.content.parts
+                    else view
                     if (view := self.content._view) is not None
                     and view._n == len(self.content.parts)
                     else self.content.view(),
@@ -858,7 +858,7 @@ class ChatAccumulator:
                 choice.stop_sequence = delta.stop_sequence
             for tool in choice.tools.values():
                 if not tool.closed:
-                    tool.closed, tool.snapshot = True, None
+                    tool.closed, tool.snapshot, tool._fields = True, None, None
             return True
         if kind is Usage:
             assert isinstance(delta, Usage)
@@ -949,11 +949,11 @@ class ChatAccumulator:
             tool = choice.tools[delta.tool] = _ToolAcc(delta.tool)
         tool.snapshot = None
         if delta.id and tool.id is None:
-            tool.id = delta.id
+            tool.id, tool._fields = delta.id, None
         if delta.type and tool.type is None:
-            tool.type = delta.type
+            tool.type, tool._fields = delta.type, None
         if delta.name and tool.name is None:
-            tool.name = delta.name
+            tool.name, tool._fields = delta.name, None
         if delta.arguments:
             tool.arguments.parts.append(delta.arguments)
         return True
@@ -974,7 +974,7 @@ class ChatAccumulator:
             block.closed, block.snapshot = True, None
         tool = choice.tools.get(delta.block)
         if tool is not None:
-            tool.closed, tool.snapshot = True, None
+            tool.closed, tool.snapshot, tool._fields = True, None, None
         return True
 
     # -- ending ------------------------------------------------------------------------------
@@ -987,7 +987,7 @@ class ChatAccumulator:
         for choice in self._choices.values():
             for tool in choice.tools.values():
                 if not tool.closed:
-                    tool.closed, tool.snapshot = True, None
+                    tool.closed, tool.snapshot, tool._fields = True, None, None
                     choice.snapshot = choice.fields = None
                     self._snapshot = None
         return self.snapshot()
