@@ -98,13 +98,15 @@ def accumulate_chat(
                 else:
                     observer.on_completed()
 
+            feed, snapshot, emit = accumulator.feed, accumulator.snapshot, observer.on_next
+
             def on_next(event: ServerSentEvent) -> None:
                 if stopped:
                     return
-                if accumulator.feed(event):
-                    observer.on_next(accumulator.snapshot())
-                if accumulator.terminal or accumulator.status == "provider_error":
-                    finish(None)
+                if feed(event):
+                    emit(snapshot())
+                    if accumulator.terminal or accumulator.status == "provider_error":
+                        finish(None)
 
             upstream.disposable = source.subscribe(
                 on_next, finish, lambda: finish(None), scheduler=scheduler
