@@ -91,6 +91,10 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Literal, Protocol
 
+from rxsse._extras import require
+
+require("rxsse.serve", "server", "starlette")
+
 import anyio
 from pydantic import BaseModel
 from reactivex import Observable, abc

@@ -13,6 +13,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 
+from rxsse._extras import require
+
+require("rxsse demo", "server,cli", "rich", "starlette", "uvicorn")
+
 from rich.console import Console, Group, RenderableType
 from rich.panel import Panel as Box
 from rich.table import Table

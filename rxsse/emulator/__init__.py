@@ -10,6 +10,10 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 
+from rxsse._extras import require
+
+require("rxsse.emulator", "server", "starlette", "uvicorn")
+
 from rxsse.emulator.app import create_app
 from rxsse.emulator.server import serve_app
 
