@@ -596,6 +596,7 @@ class _ChoiceAcc:
         "stop_sequence",
         "tools",
         "tools_stale",
+        "views",
     )
 
     def __init__(self, index: int) -> None:
@@ -617,6 +618,9 @@ class _ChoiceAcc:
         # The public fields of the next snapshot; kept while only text grows
         # (snapshots share it: frozen models never change their __dict__).
         self.fields: dict[str, Any] | None = None
+        # The private views of the next snapshot; kept while no text or
+        # logprobs arrive (e.g. while tool-call arguments stream).
+        self.views: dict[str, Any] | None = None
 
     def snap(self) -> ChoiceSnapshot:
         if self.snapshot is None:
@@ -635,16 +639,11 @@ class _ChoiceAcc:
                     }
                 fields = self.fields = {**fields, "tool_calls": tools}
             self.tools_stale = False
-            self.snapshot = _build(
-                ChoiceSnapshot,
-                fields,
-                {
-                    "_content": _NO_TEXT
-                    if not self.content.parts
-                    else view
-                    if (view := self.content._view) is not None
-                    and view._n == len(self.content.parts)
-                    else self.content.view(),
+            views = self.views
+            if views is None:  # text or logprobs grew: new frozen views
+                content = self.content
+                views = self.views = {
+                    "_content": content.view() if content.parts else _NO_TEXT,
                     "_refusal": self.refusal.view() if self.refusal.parts else _NO_TEXT,
                     "_reasoning": self.reasoning.view() if self.reasoning.parts else _NO_TEXT,
                     "_logprobs_content": _NO_LIST
@@ -653,8 +652,8 @@ class _ChoiceAcc:
                     "_logprobs_refusal": _NO_LIST
                     if self.logprobs_refusal is None
                     else _LazyList(self.logprobs_refusal),
-                },
-            )
+                }
+            self.snapshot = _build(ChoiceSnapshot, fields, views)
         return self.snapshot
 
     def _fields(self) -> dict[str, Any]:
@@ -745,7 +744,7 @@ class ChatAccumulator:
                 index = delta.choice
                 touched = index if touched is None or touched == index else -1
                 choice = choices[index]
-                choice.snapshot = None
+                choice.snapshot = choice.views = None
                 channel = delta.channel
                 if channel == "content":
                     choice.content.parts.append(delta.text)
@@ -789,7 +788,7 @@ class ChatAccumulator:
             assert isinstance(delta, Text)
             choice = self._choices.get(delta.choice)
             if choice is not None:
-                choice.snapshot = None
+                choice.snapshot = choice.views = None
                 if delta.channel == "content":
                     choice.content.parts.append(delta.text)
                 elif delta.channel == "refusal":
@@ -939,7 +938,7 @@ class ChatAccumulator:
         if choice is None:
             choice = self._choices[index] = _ChoiceAcc(index)
         choice.snapshot = None
-        choice.fields = None
+        choice.fields = choice.views = None
         return choice
 
     def _tool_call(self, delta: ToolCallDelta) -> bool:
