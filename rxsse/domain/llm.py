@@ -582,6 +582,7 @@ class _ChoiceAcc:
     __slots__ = (
         "blocks",
         "content",
+        "content_stale",
         "extra",
         "fields",
         "finish_reason",
@@ -621,6 +622,7 @@ class _ChoiceAcc:
         # The private views of the next snapshot; kept while no text or
         # logprobs arrive (e.g. while tool-call arguments stream).
         self.views: dict[str, Any] | None = None
+        self.content_stale = False  # content grew since ``views`` (the rest holds)
 
     def snap(self) -> ChoiceSnapshot:
         if self.snapshot is None:
@@ -640,6 +642,9 @@ class _ChoiceAcc:
                 fields = self.fields = {**fields, "tool_calls": tools}
             self.tools_stale = False
             views = self.views
+            if views is not None and self.content_stale:  # only the content grew
+                views = self.views = {**views, "_content": self.content.view()}
+            self.content_stale = False
             if views is None:  # text or logprobs grew: new frozen views
                 content = self.content
                 views = self.views = {
@@ -744,14 +749,17 @@ class ChatAccumulator:
                 index = delta.choice
                 touched = index if touched is None or touched == index else -1
                 choice = choices[index]
-                choice.snapshot = choice.views = None
+                choice.snapshot = None
                 channel = delta.channel
                 if channel == "content":
                     choice.content.parts.append(delta.text)
+                    choice.content_stale = True
                 elif channel == "refusal":
                     choice.refusal.parts.append(delta.text)
+                    choice.views = None
                 else:
                     choice.reasoning.parts.append(delta.text)
+                    choice.views = None
                 changed = True
                 continue
             if (
