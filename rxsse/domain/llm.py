@@ -476,22 +476,23 @@ def _build(cls: type[BaseModel], fields: dict[str, Any], private: dict[str, Any]
 
     This is what ``model_construct`` does, minus its per-field work: the
     accumulator only ever passes every declared field, with values of the
-    declared types.  The pydantic slots are set through their descriptors.
+    declared types.  The instance slots are set through their descriptors.
     """
     model = _new(cls)
-    _set(model, "__dict__", fields)
-    fields_set = _FIELDS_SET.get(cls)
-    if fields_set is None:
-        fields_set = _FIELDS_SET[cls] = set(cls.model_fields)
-    _set_fields_set(model, fields_set)
+    _set_dict(model, fields)
+    _set_fields_set(model, _FIELDS_SET[cls])
     _set_extra(model, None)
     _set_private(model, private)
     return model
 
 
+_set_dict = BaseModel.__dict__["__dict__"].__set__
 _set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
 _set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
 _set_private = BaseModel.__dict__["__pydantic_private__"].__set__
+_FIELDS_SET.update(
+    {cls: set(cls.model_fields) for cls in (ToolCall, ContentBlock, ChoiceSnapshot, ChatSnapshot)}
+)
 
 
 class _ToolAcc:
