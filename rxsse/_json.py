@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-__all__ = ["FAST", "first_loads", "loads", "stdlib_loads"]
+__all__ = ["FAST", "first_loads", "loads"]
 
 try:
     import orjson
@@ -22,10 +22,10 @@ except ImportError:  # pragma: no cover - exercised when the extra is absent
 FAST = orjson is not None
 """Whether the orjson fast path is available."""
 
-_stdlib_loads = stdlib_loads = json.loads
+_stdlib_loads = json.loads
 first_loads: Any = orjson.loads if orjson is not None else json.loads
-"""The fastest parser available, for hot paths that handle its refusal
-(``ValueError``) by calling :data:`stdlib_loads` before giving up."""
+"""The fastest parser available, for hot paths that hand what it refuses
+(``ValueError``) to :func:`loads` before giving up."""
 
 
 if orjson is not None:

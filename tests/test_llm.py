@@ -750,3 +750,15 @@ def test_every_intermediate_snapshot_equals_a_fresh_accumulation_of_its_prefix()
         for earlier in events[: k + 1]:
             fresh.feed(earlier)
         assert accumulator.snapshot().model_dump() == fresh.snapshot().model_dump(), k
+
+
+def test_json_results_do_not_depend_on_the_parser() -> None:
+    """orjson refuses a lone surrogate escape; the stdlib decides, as without orjson."""
+    from rxsse import _json
+
+    text = '{"c": "\\ud83d"}'
+    assert _json.loads(text) == json.loads(text)
+    with pytest.raises(ValueError, match="Expecting"):
+        _json.loads("{not json")
+    snap = accumulate([chunk(choice(content="\ud83d")), chunk(choice(finish="stop")), DONE])
+    assert snap.text == "\ud83d"

@@ -120,7 +120,6 @@ class MessagingPanel:
         self.presence: dict[str, Presence] = {}
         self.events = 0
         self.sent = 0
-        self.retries = 0
         self.error = ""
 
     def start(self, base_url: str, *, faults: bool) -> None:

@@ -280,7 +280,7 @@ class Outbox:
 
     def _is_head(self, item: _Item) -> bool:
         queue = self._queues.get(item.conversation)
-        return bool(queue) and queue[0] is item  # type: ignore[index]
+        return queue is not None and bool(queue) and queue[0] is item
 
     def _dequeue(self, item: _Item) -> None:
         queue = self._queues.get(item.conversation)

@@ -688,7 +688,6 @@ class ChatAccumulator:
         "_adapter",
         "_base",
         "_choices",
-        "_dirty",
         "_extra_copy",
         "_snaps",
         "_snapshot",
@@ -727,7 +726,6 @@ class ChatAccumulator:
         self._snaps: dict[int, ChoiceSnapshot] = {}  # the choices of the last snapshot
         self._touched: int | None = None
         self._snapshot: ChatSnapshot | None = None
-        self._dirty = True
 
     # -- feeding ----------------------------------------------------------------------------
 
@@ -790,23 +788,12 @@ class ChatAccumulator:
         return changed
 
     def apply(self, delta: Delta) -> bool:
-        """Apply one normalised delta; return whether anything changed."""
-        kind = type(delta)
-        if kind is Text and delta.block is None:  # type: ignore[union-attr]
-            # The hot path: visible text grows; only the choice's views change.
-            assert isinstance(delta, Text)
-            choice = self._choices.get(delta.choice)
-            if choice is not None:
-                choice.snapshot = choice.views = None
-                if delta.channel == "content":
-                    choice.content.parts.append(delta.text)
-                elif delta.channel == "refusal":
-                    choice.refusal.parts.append(delta.text)
-                else:
-                    choice.reasoning.parts.append(delta.text)
-                return True
+        """Apply one normalised delta; return whether anything changed.
+
+        (``feed`` handles visible text and argument fragments inline first.)
+        """
         changed = self._apply(delta)
-        if changed and kind not in _CHOICE_LEVEL:
+        if changed and type(delta) not in _CHOICE_LEVEL:
             self._base = None
         return changed
 

@@ -31,7 +31,7 @@ from __future__ import annotations
 from typing import Any, Literal, NamedTuple
 
 from rxsse._event import ServerSentEvent
-from rxsse._json import first_loads, loads, stdlib_loads
+from rxsse._json import first_loads, loads
 
 __all__ = [
     "ANTHROPIC_EVENTS",
@@ -217,6 +217,7 @@ def _error_delta(body: Any) -> ProviderError:
 
 
 def _parse(data: str) -> Any:
+    """Parsed JSON (see :func:`rxsse._json.loads`), or ``_INVALID``."""
     try:
         return loads(data)
     except ValueError:
@@ -224,14 +225,6 @@ def _parse(data: str) -> Any:
 
 
 _INVALID = object()
-
-
-def _parse_strict(data: str) -> Any:
-    """The stdlib's verdict, once the fast parser refused ``data``."""
-    try:
-        return stdlib_loads(data)
-    except ValueError:
-        return _INVALID
 
 
 def _invalid(event: ServerSentEvent) -> list[Delta]:
@@ -635,9 +628,9 @@ class OpenAIStreamAdapter:
         if data == "[DONE]":
             return [Terminal()]
         try:
-            obj = first_loads(data)
+            obj = first_loads(data)  # the hot path; _parse decides what it refuses
         except ValueError:
-            obj = _parse_strict(data)
+            obj = _parse(data)
             if obj is _INVALID:
                 return _invalid(event)
         if type(obj) is not dict:

@@ -94,10 +94,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from rxsse._async_source import from_async_iterable
 from rxsse._event import ServerSentEvent
 from rxsse.emulator.faults import ConnectionDropped, Faults
-from rxsse.serve import EventSourceResponse
+from rxsse.emulator.streaming import stream_response
 
 __all__ = [
     "InvalidRequest",
@@ -914,19 +913,14 @@ async def _play(plan: _Plan, knobs: LLMKnobs) -> AsyncIterator[ServerSentEvent]:
 
 
 def _stream(request: Request, plan: _Plan, faults: Faults, knobs: LLMKnobs) -> Response:
-    """Serve ``plan`` like :func:`rxsse.emulator.streaming.stream_response`, optionally split."""
-    if faults.status is not None:
-        return PlainTextResponse(f"emulated status {faults.status}\n", status_code=faults.status)
-    body = faults.apply(_play(plan, knobs))
+    """Serve ``plan`` through :func:`~rxsse.emulator.streaming.stream_response`."""
+    rechunk = None
     if knobs.split:
-        body = _split_writes(body, faults.seed, knobs.split_delay)
-    heartbeat = request.query_params.get("heartbeat")
-    return EventSourceResponse(
-        from_async_iterable(body),
-        heartbeat=float(heartbeat) if heartbeat else 15.0,
-        send_timeout=10.0,
-        content_type=faults.media_type,
-    )
+
+        def rechunk(body: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+            return _split_writes(body, faults.seed, knobs.split_delay)
+
+    return stream_response(request, _play(plan, knobs), faults, rechunk)
 
 
 Planner = Callable[[Mapping[str, Any], int, int | None], _Plan]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
@@ -45,18 +45,25 @@ logging.getLogger("uvicorn.error").addFilter(_HideDeliberateDrops())
 
 
 def stream_response(
-    request: Request, events: AsyncIterator[ServerSentEvent], faults: Faults
+    request: Request,
+    events: AsyncIterator[ServerSentEvent],
+    faults: Faults,
+    rechunk: Callable[[AsyncIterator[bytes]], AsyncIterator[bytes]] | None = None,
 ) -> Response:
     """Serve ``events`` with ``faults`` applied, through :mod:`rxsse.serve`.
 
     The framed (and possibly broken) bytes become an observable that an
     :class:`~rxsse.serve.EventSourceResponse` streams with heartbeats, a send
     timeout and disconnect detection; a deliberate drop aborts the connection.
+    ``rechunk``, if given, regroups the bytes into network writes (after the
+    faults, so it may cut anywhere, e.g. inside UTF-8 sequences).
     """
     if faults.status is not None:
         return PlainTextResponse(f"emulated status {faults.status}\n", status_code=faults.status)
     last_event_id = request.headers.get("last-event-id", "")
     body = faults.apply(events, last_event_id=last_event_id)
+    if rechunk is not None:
+        body = rechunk(body)
     heartbeat = request.query_params.get("heartbeat")
     return EventSourceResponse(
         from_async_iterable(body),

@@ -30,7 +30,6 @@ from rxsse.decoder import DEFAULT_MAX_EVENT_SIZE, DEFAULT_MAX_LINE_SIZE, SSEDeco
 from rxsse.errors import (
     ReconnectExhausted,
     SSEContentTypeError,
-    SSEProtocolError,
     SSEStatusError,
     StreamStalled,
 )
@@ -42,6 +41,7 @@ from rxsse.sources.lifecycle import (
     Reconnecting,
     ReconnectPolicy,
 )
+from rxsse.sources.replay import feed_salvaging
 
 __all__ = ["DEFAULT_TIMEOUT", "ERROR_BODY_LIMIT", "BodyFormat", "from_url", "streaming_source"]
 
@@ -147,7 +147,7 @@ class _SSEBody:
 
     def feed(self, chunk: bytes, emit: Emit) -> None:
         assert self._decoder is not None
-        for event in _feed(self._decoder, chunk, emit):
+        for event in feed_salvaging(self._decoder, chunk, emit):
             emit(event)
 
     def finish(self, emit: Emit) -> None:
@@ -363,15 +363,6 @@ def streaming_source(
             raise
 
     return observable_from_coroutine(produce)
-
-
-def _feed(decoder: SSEDecoder, chunk: bytes, emit: Emit) -> list[ServerSentEvent]:
-    try:
-        return decoder.feed(chunk)
-    except SSEProtocolError as exc:
-        for event in exc.events:
-            emit(event)
-        raise
 
 
 async def _check_response(response: httpx.Response, fmt: BodyFormat) -> None:

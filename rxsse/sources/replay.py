@@ -6,7 +6,7 @@ decodes it with a fresh :class:`~rxsse.SSEDecoder` per subscription.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, Iterable
+from collections.abc import AsyncIterable, Callable, Iterable
 from typing import Any
 
 import reactivex
@@ -20,7 +20,7 @@ from rxsse._loop import cooperate
 from rxsse.decoder import DEFAULT_MAX_EVENT_SIZE, DEFAULT_MAX_LINE_SIZE, SSEDecoder
 from rxsse.errors import SSEProtocolError
 
-__all__ = ["from_bytes"]
+__all__ = ["feed_salvaging", "from_bytes"]
 
 ByteChunks = Iterable[bytes] | AsyncIterable[bytes]
 
@@ -62,7 +62,7 @@ def from_bytes(
             iterator = aiter(async_chunks)
             try:
                 async for chunk in iterator:
-                    for event in _feed(decoder, chunk, emit):
+                    for event in feed_salvaging(decoder, chunk, emit):
                         emit(event)
                     await cooperate()
             finally:
@@ -88,7 +88,7 @@ def from_bytes(
                     chunk = next(iterator, None)
                     if chunk is None:
                         break
-                    for event in _feed(decoder, chunk, observer.on_next):
+                    for event in feed_salvaging(decoder, chunk, observer.on_next):
                         if disposed:
                             return
                         observer.on_next(event)
@@ -108,8 +108,10 @@ def from_bytes(
     return reactivex.create(subscribe)
 
 
-def _feed(decoder: SSEDecoder, chunk: bytes, emit: Any) -> list[ServerSentEvent]:
-    """Feed one chunk; on a limit error, emit the good events, then re-raise."""
+def feed_salvaging(
+    decoder: SSEDecoder, chunk: bytes, emit: Callable[[ServerSentEvent], Any]
+) -> list[ServerSentEvent]:
+    """Feed one chunk; on a limit error, emit the good events before it, then re-raise."""
     try:
         return decoder.feed(chunk)
     except SSEProtocolError as exc:
