@@ -17,14 +17,11 @@ from collections.abc import Iterable
 
 from pydantic import BaseModel, ConfigDict
 
+from rxsse.domain._construct import build
 from rxsse.domain._html import HTMLReprMixin
 from rxsse.domain._messaging_events import MessageEvent, TypingEvent, TypingList
 
 __all__ = ["TypingSet", "TypingSignal", "TypingThrottle", "TypingUpdate"]
-
-
-_new_model = object.__new__
-_set_attr = object.__setattr__
 
 
 class TypingUpdate(HTMLReprMixin, BaseModel):
@@ -35,9 +32,6 @@ class TypingUpdate(HTMLReprMixin, BaseModel):
     conversation: str
     users: tuple[str, ...]
     at: float
-
-
-_UPDATE_FIELDS = {"conversation", "users", "at"}  # shared: frozen models never change it
 
 
 class TypingSignal(HTMLReprMixin, BaseModel):
@@ -73,45 +67,48 @@ class TypingSet:
     Deadlines are always ``now + expiry`` with one ``expiry``, so they are
     made in time order and a FIFO queue keeps them sorted: the degenerate
     timer wheel (one slot), O(1) per event.  A refresh appends a new entry
-    and marks the user's previous one stale (lazy deletion); stale entries
-    are dropped when they reach the front, so :meth:`next_deadline` is always
-    a real expiry and is the one wake-up a caller needs to schedule.  The
-    queue holds at most the typing events of the last ``expiry`` seconds.  Should
-    the clock ever step backwards, the entry is inserted in order instead.
+    and leaves the previous one stale (lazy deletion); stale entries are
+    dropped when they reach the front, so :meth:`next_deadline` is always a
+    real expiry and is the one wake-up a caller needs to schedule.  An entry
+    is live iff its deadline *is* (by identity) the deadline stored for the
+    user: every event makes a new float, so of two refreshes at one instant
+    only the later entry is live.  The queue holds at most the typing events
+    of the last ``expiry`` seconds.  Should the clock ever step backwards,
+    the entry is inserted in order instead.
     """
 
-    __slots__ = ("_by_conversation", "_deadlines", "_queue", "_seq", "expiry", "self_id")
+    __slots__ = ("_conversations", "_pairs", "_queue", "expiry", "self_id")
 
     def __init__(self, expiry: float = 3.0, self_id: str | None = None) -> None:
         if not expiry > 0:
             raise ValueError(f"expiry must be positive seconds, not {expiry!r}")
         self.expiry = float(expiry)
         self.self_id = self_id
-        # (conversation, user) -> seq of the user's live queue entry
-        self._deadlines: dict[tuple[str, str], int] = {}
-        # conversation -> users in start order (dict as an ordered set)
-        self._by_conversation: dict[str, dict[str, None]] = {}
-        # (deadline, seq, key), sorted by deadline; an entry is live iff its seq is the key's
-        self._queue: deque[tuple[float, int, tuple[str, str]]] = deque()
-        self._seq = 0
+        # conversation -> {user: deadline}, users in start order (a refresh
+        # replaces the value, which keeps the order); no empty dicts
+        self._conversations: dict[str, dict[str, float]] = {}
+        # (deadline, conversation, user), sorted by deadline
+        self._queue: deque[tuple[float, str, str]] = deque()
+        self._pairs = 0
 
     # -- queries ------------------------------------------------------------------
 
     def users(self, conversation: str) -> tuple[str, ...]:
         """Users typing in ``conversation`` now (as of the last call), in start order."""
-        return tuple(self._by_conversation.get(conversation, ()))
+        return tuple(self._conversations.get(conversation, ()))
 
     def conversations(self) -> dict[str, tuple[str, ...]]:
         """Every conversation with someone typing, and who."""
-        return {c: tuple(users) for c, users in self._by_conversation.items()}
+        return {c: tuple(users) for c, users in self._conversations.items()}
 
     def next_deadline(self) -> float | None:
         """The earliest deadline of a present user, or ``None`` when nobody types."""
         queue = self._queue
-        deadlines = self._deadlines
+        conversations = self._conversations
         while queue:
-            deadline, seq, key = queue[0]
-            if deadlines.get(key) == seq:
+            deadline, conversation, user = queue[0]
+            users = conversations.get(conversation)
+            if users is not None and users.get(user) is deadline:
                 return deadline
             queue.popleft()  # stale: refreshed or removed since
         return None
@@ -123,7 +120,7 @@ class TypingSet:
 
     def __len__(self) -> int:
         """Number of (conversation, user) pairs typing."""
-        return len(self._deadlines)
+        return self._pairs
 
     # -- transitions --------------------------------------------------------------------
 
@@ -135,110 +132,101 @@ class TypingSet:
             user = event.user
             if user == self.self_id:
                 return updates
+            conversation = event.conversation
             if event.typing:
                 deadline = now + self.expiry
-                key = (event.conversation, user)
-                deadlines = self._deadlines
-                if key in deadlines and not (queue and deadline < queue[-1][0]):
+                users = self._conversations.get(conversation)
+                if users is not None and user in users and deadline >= queue[-1][0]:
                     # A refresh in time order: the usual case, inlined.
-                    self._seq = seq = self._seq + 1
-                    queue.append((deadline, seq, key))
-                    deadlines[key] = seq
+                    users[user] = deadline
+                    queue.append((deadline, conversation, user))
                     return updates
-                changed = self._start(event.conversation, user, deadline)
+                changed = self._start(conversation, user, deadline)
             else:
-                changed = self._remove(event.conversation, event.user)
+                changed = self._remove(conversation, user)
         elif isinstance(event, MessageEvent):
-            changed = self._remove(event.conversation, event.sender)
+            conversation = event.conversation
+            changed = self._remove(conversation, event.sender)
         elif isinstance(event, TypingList):
-            changed = self._replace(event.conversation, event.users, now)
+            conversation = event.conversation
+            changed = self._replace(conversation, event.users, now)
         else:
             return updates
         if changed:
-            updates.append(self._update(event.conversation, now))
+            updates.append(_update(conversation, self._conversations.get(conversation, ()), now))
         return updates
 
     def expire(self, now: float) -> list[TypingUpdate]:
         """Remove every user whose deadline is ``<= now``: one update per removal, by deadline."""
         queue = self._queue
+        conversations = self._conversations
         updates: list[TypingUpdate] = []
-        deadlines = self._deadlines
         while queue and queue[0][0] <= now:
-            deadline, seq, key = queue.popleft()
-            if deadlines.get(key) != seq:
+            deadline, conversation, user = queue.popleft()
+            users = conversations.get(conversation)
+            if users is None or users.get(user) is not deadline:
                 continue  # stale
-            conversation, user = key
-            del deadlines[key]
-            users = self._by_conversation[conversation]
             del users[user]
             if not users:
-                del self._by_conversation[conversation]
-            updates.append(self._update(conversation, deadline))
+                del conversations[conversation]
+            self._pairs -= 1
+            updates.append(_update(conversation, users, deadline))
         return updates
 
     def clear(self) -> None:
         """Forget everything (no updates)."""
-        self._deadlines.clear()
-        self._by_conversation.clear()
+        self._conversations.clear()
         self._queue.clear()
+        self._pairs = 0
 
     # -- internals ------------------------------------------------------------------------
 
-    def _update(self, conversation: str, at: float) -> TypingUpdate:
-        users = self._by_conversation.get(conversation)
-        # The values are already of the declared types: skip validation (hot path).
-        update = _new_model(TypingUpdate)
-        _set_attr(
-            update,
-            "__dict__",
-            {"conversation": conversation, "users": tuple(users) if users else (), "at": at},
-        )
-        _set_attr(update, "__pydantic_fields_set__", _UPDATE_FIELDS)
-        _set_attr(update, "__pydantic_extra__", None)
-        _set_attr(update, "__pydantic_private__", None)
-        return update
-
     def _start(self, conversation: str, user: str, deadline: float) -> bool:
-        key = (conversation, user)
-        self._seq = seq = self._seq + 1
         queue = self._queue
+        entry = (deadline, conversation, user)
         if queue and deadline < queue[-1][0]:  # the clock stepped backwards
-            index = bisect.bisect_right(queue, deadline, key=lambda entry: entry[0])
-            queue.insert(index, (deadline, seq, key))
+            queue.insert(bisect.bisect_right(queue, deadline, key=_deadline_of), entry)
         else:
-            queue.append((deadline, seq, key))
-        deadlines = self._deadlines
-        refresh = key in deadlines
-        deadlines[key] = seq  # on a refresh, the previous entry is now stale
-        if refresh:
-            return False
-        users = self._by_conversation.get(conversation)
+            queue.append(entry)
+        users = self._conversations.get(conversation)
         if users is None:
-            self._by_conversation[conversation] = {user: None}
+            self._conversations[conversation] = {user: deadline}
         else:
-            users[user] = None
+            refresh = user in users
+            users[user] = deadline  # on a refresh, the previous entry is now stale
+            if refresh:
+                return False
+        self._pairs += 1
         return True
 
     def _remove(self, conversation: str, user: str) -> bool:
-        key = (conversation, user)
-        if self._deadlines.pop(key, None) is None:
+        users = self._conversations.get(conversation)
+        if users is None or users.pop(user, None) is None:
             return False
-        users = self._by_conversation[conversation]
-        del users[user]
         if not users:
-            del self._by_conversation[conversation]
+            del self._conversations[conversation]
+        self._pairs -= 1
         return True
 
     def _replace(self, conversation: str, listed: Iterable[str], now: float) -> bool:
         wanted = dict.fromkeys(u for u in listed if u != self.self_id)
-        before = tuple(self._by_conversation.get(conversation, ()))
+        before = self.users(conversation)
         for user in before:
             if user not in wanted:
                 self._remove(conversation, user)
         deadline = now + self.expiry
         for user in wanted:
             self._start(conversation, user, deadline)
-        return tuple(self._by_conversation.get(conversation, ())) != before
+        return self.users(conversation) != before
+
+
+def _deadline_of(entry: tuple[float, str, str]) -> float:
+    return entry[0]
+
+
+def _update(conversation: str, users: Iterable[str], at: float) -> TypingUpdate:
+    """The update of ``conversation``, whose users are now ``users`` (hot path: no validation)."""
+    return build(TypingUpdate, {"conversation": conversation, "users": tuple(users), "at": at})
 
 
 class TypingThrottle:

@@ -50,6 +50,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, PrivateAttr, computed_field
 
 from rxsse._event import ServerSentEvent
+from rxsse.domain._construct import build
 from rxsse.domain._html import HTMLReprMixin
 from rxsse.domain.llm_deltas import (
     BlockStart,
@@ -460,38 +461,9 @@ def _anthropic_stop(reason: str | None) -> str | None:
 
 # -- the accumulator ---------------------------------------------------------------------
 
-_new = object.__new__
-_set = object.__setattr__
-
-
 _EMPTY: dict[Any, Any] = {}  # shared by snapshots; never mutated
-_FIELDS_SET: dict[type[BaseModel], set[str]] = {}  # shared: frozen models never change it
 _CHOICE_LEVEL = frozenset(
     {Text, Role, Signature, ToolCallDelta, Logprobs, Finish, BlockStart, BlockStop, ChoiceExtra}
-)
-
-
-def _build(cls: type[BaseModel], fields: dict[str, Any], private: dict[str, Any] | None) -> Any:
-    """Create a frozen model from already-valid values without validation.
-
-    This is what ``model_construct`` does, minus its per-field work: the
-    accumulator only ever passes every declared field, with values of the
-    declared types.  The instance slots are set through their descriptors.
-    """
-    model = _new(cls)
-    _set_dict(model, fields)
-    _set_fields_set(model, _FIELDS_SET[cls])
-    _set_extra(model, None)
-    _set_private(model, private)
-    return model
-
-
-_set_dict = BaseModel.__dict__["__dict__"].__set__
-_set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
-_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
-_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
-_FIELDS_SET.update(
-    {cls: set(cls.model_fields) for cls in (ToolCall, ContentBlock, ChoiceSnapshot, ChatSnapshot)}
 )
 
 
@@ -533,7 +505,7 @@ class _ToolAcc:
             view = arguments._view
             if view is None or view._n != len(arguments.parts):
                 view = arguments.view()
-            self.snapshot = _build(ToolCall, fields, {"_arguments": view})
+            self.snapshot = build(ToolCall, fields, {"_arguments": view})
         return self.snapshot
 
 
@@ -563,7 +535,7 @@ class _BlockAcc:
 
     def snap(self) -> ContentBlock:
         if self.snapshot is None:
-            self.snapshot = _build(
+            self.snapshot = build(
                 ContentBlock,
                 {
                     "index": self.index,
@@ -659,7 +631,7 @@ class _ChoiceAcc:
                     if self.logprobs_refusal is None
                     else _LazyList(self.logprobs_refusal),
                 }
-            self.snapshot = _build(ChoiceSnapshot, fields, views)
+            self.snapshot = build(ChoiceSnapshot, fields, views)
         return self.snapshot
 
     def _fields(self) -> dict[str, Any]:
@@ -1051,7 +1023,7 @@ class ChatAccumulator:
                 }
             self._snaps = snaps
             fields = {**base, "choices": snaps, "events": self.events}
-            snap = self._snapshot = _build(ChatSnapshot, fields, None)
+            snap = self._snapshot = build(ChatSnapshot, fields, None)
         return snap
 
 

@@ -26,7 +26,7 @@ from typing import Any, Literal, TypeVar
 
 import reactivex
 from reactivex import Observable, abc
-from reactivex.disposable import CompositeDisposable, Disposable, SerialDisposable
+from reactivex.disposable import CompositeDisposable, Disposable
 from reactivex.scheduler import TimeoutScheduler, VirtualTimeScheduler
 
 from rxsse._event import ServerSentEvent
@@ -85,55 +85,70 @@ def _clock(scheduler: abc.SchedulerBase) -> Callable[[], float]:
     return lambda: to_seconds(scheduler.now)
 
 
-class _Wakeup:
+class _Wakeup(abc.DisposableBase):
     """One timer for a machine with a ``next_deadline``: armed at most once at any moment.
 
     :meth:`arm` schedules the wake-up at ``deadline`` unless one is already
     due at or before it (a later deadline is reached by re-arming after the
     earlier wake-up fired), so however many deadlines a machine holds, one
-    scheduled action exists.  ``fire(now)`` receives ``max(clock, deadline)``,
-    so the machine always sees its deadline reached.
+    scheduled action exists.  ``fire(now)`` runs under ``lock`` (the owner's,
+    which also guards every :meth:`arm`) and receives ``max(clock,
+    deadline)``, so the machine always sees its deadline reached.  A
+    wake-up that was replaced or disposed while it was already running on
+    another thread does nothing.  Disposing cancels the timer for good.
     """
 
-    __slots__ = ("_armed", "_clock", "_fire", "_scheduler", "_timer")
+    __slots__ = ("_clock", "_disposed", "_fire", "_handle", "_lock", "_scheduler", "armed")
 
     def __init__(
         self,
         scheduler: abc.SchedulerBase,
         clock: Callable[[], float],
         fire: Callable[[float], None],
+        lock: threading.RLock,
     ) -> None:
         self._scheduler = scheduler
         self._clock = clock
         self._fire = fire
-        self._timer = SerialDisposable()
-        self._armed: float | None = None
+        self._lock = lock
+        self._handle: abc.DisposableBase | None = None
+        self._disposed = False
+        self.armed: float | None = None
+        """When the scheduled wake-up is due (the very object given to :meth:`arm`), or ``None``."""
 
     @property
     def disposable(self) -> abc.DisposableBase:
-        return self._timer
-
-    @property
-    def armed(self) -> float | None:
-        """When the scheduled wake-up is due, or ``None`` when none is."""
-        return self._armed
+        return self
 
     def arm(self, deadline: float | None) -> None:
-        if deadline is None:
-            if self._armed is not None:
-                self._armed = None
-                self._timer.disposable = Disposable()
+        """Be woken at ``deadline`` (``None``: not at all), keeping an earlier wake-up."""
+        armed = self.armed
+        if armed is not None:
+            if deadline is not None and armed <= deadline:
+                return
+            handle = self._handle
+            if handle is not None:
+                handle.dispose()
+        if deadline is None or self._disposed:
+            self.armed = self._handle = None
             return
-        armed = self._armed
-        if armed is not None and armed <= deadline:
-            return
+        self.armed = deadline
+        self._handle = self._scheduler.schedule_absolute(deadline, self._run, deadline)
 
-        def action(_: abc.SchedulerBase, __: Any = None) -> None:
-            self._armed = None
+    def _run(self, _: abc.SchedulerBase, deadline: float | None) -> None:
+        with self._lock:
+            if deadline is None or self.armed is not deadline or self._disposed:
+                return  # replaced or disposed while this action was starting
+            self.armed = self._handle = None
             self._fire(max(self._clock(), deadline))
 
-        self._armed = deadline
-        self._timer.disposable = self._scheduler.schedule_absolute(deadline, action)
+    def dispose(self) -> None:
+        with self._lock:
+            self._disposed = True
+            handle = self._handle
+            self.armed = self._handle = None
+        if handle is not None:
+            handle.dispose()
 
 
 def _each(step: Callable[[_A], Iterable[_B]]) -> Callable[[Observable[_A]], Observable[_B]]:
@@ -213,7 +228,7 @@ class _TypingUsers(abc.ObserverBase[Any]):
         self.horizon = machine.expiry
         self.clock = _clock(scheduler)
         self.lock = threading.RLock()
-        self.wakeup = _Wakeup(scheduler, self.clock, self._fire)
+        self.wakeup = _Wakeup(scheduler, self.clock, self._fire, self.lock)
 
     def _fire(self, now: float) -> None:
         with self.lock:
@@ -332,7 +347,7 @@ def throttle_typing(
                 with lock:
                     emit(machine.expire(now))
 
-            wakeup = _Wakeup(sched, clock, fire)
+            wakeup = _Wakeup(sched, clock, fire, lock)
 
             def on_next(item: Any) -> None:
                 with lock:
@@ -477,7 +492,7 @@ def outbox(
                 with lock:
                     handle(machine.expire(now))
 
-            wakeup = _Wakeup(sched, clock, fire)
+            wakeup = _Wakeup(sched, clock, fire, lock)
 
             def start(attempt: SendAttempt) -> None:
                 client_id = attempt.client_id
