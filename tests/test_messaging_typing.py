@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
@@ -18,7 +19,7 @@ from rxsse.domain.messaging import (
     TypingThrottle,
     TypingUpdate,
 )
-from rxsse.operators.messaging import throttle_typing, typing_users
+from rxsse.operators.messaging import _Wakeup, throttle_typing, typing_users
 from tests.messaging_helpers import Harness
 
 
@@ -425,3 +426,26 @@ def test_signals_alternate_and_refresh_no_faster_than_interval(
                 assert signal[0] - previous[0] >= 2.0
         previous = signal
     assert h.timers() == 0
+
+
+def test_a_replaced_or_disposed_wakeup_that_still_runs_does_nothing() -> None:
+    # On a threaded scheduler, a timer can start just as it is replaced or disposed.
+    scheduler = TestScheduler()
+    fired: list[float] = []
+    wakeup = _Wakeup(scheduler, lambda: 0.0, fired.append, threading.RLock())
+    first = 5.0
+    wakeup.arm(first)
+    wakeup.arm(3.0)  # earlier: replaces the wake-up at 5.0
+    wakeup._run(scheduler, first)  # the replaced action runs anyway
+    assert fired == []
+    assert wakeup.armed == 3.0
+    scheduler.advance_to(3.0)
+    assert fired == [3.0]
+    wakeup.arm(4.0)
+    armed = wakeup.armed
+    wakeup.dispose()
+    wakeup._run(scheduler, armed)
+    wakeup.arm(6.0)  # disposed: never armed again
+    scheduler.advance_to(10.0)
+    assert fired == [3.0]
+    assert wakeup.armed is None
