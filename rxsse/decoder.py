@@ -40,7 +40,18 @@ Deliberate divergences, each outside what a browser could observe:
 * ``retry`` values above 10**18 milliseconds are clamped to 10**18 (Python
   refuses to parse integers of more than 4,300 digits).
 
-How it is fast: the decoder works on **bytes** and decodes UTF-8 per field
+Two implementations, one behaviour: :class:`SSEDecoder` is the C decoder
+of ``rxsse._speedups`` when that extension was built at install time (it
+needs a C compiler; see the README), else :class:`PySSEDecoder`, the pure
+Python one below.  Setting the environment variable ``RXSSE_NO_EXTENSIONS``
+(to anything but ``""`` or ``"0"``) before importing rxsse forces the pure
+Python one.  :data:`IMPLEMENTATION` says which is in use.  The conformance and
+property tests run against both, and compare them with each other.
+
+The C decoder scans lines with ``memchr``, gathers data values in a byte
+buffer and decodes each event's data once, at dispatch.
+
+How the pure Python decoder is fast: it works on **bytes** and decodes UTF-8 per field
 value, which gives exactly the result of decoding the whole stream first
 (every delimiter is ASCII, and UTF-8 replacement never swallows an ASCII
 byte) while keeping text that is mostly ASCII in compact one-byte strings.
@@ -63,15 +74,22 @@ This module imports only the standard library and rxsse's event and errors.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from itertools import repeat
 from operator import itemgetter
-from typing import NamedTuple
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from rxsse._event import ServerSentEvent
 from rxsse.errors import EventTooLarge, LineTooLong, SSEProtocolError
 
-__all__ = ["DEFAULT_MAX_EVENT_SIZE", "DEFAULT_MAX_LINE_SIZE", "SSEDecoder"]
+__all__ = [
+    "DEFAULT_MAX_EVENT_SIZE",
+    "DEFAULT_MAX_LINE_SIZE",
+    "IMPLEMENTATION",
+    "PySSEDecoder",
+    "SSEDecoder",
+]
 
 DEFAULT_MAX_LINE_SIZE = 16 * 1024 * 1024
 """Default longest accepted line, in bytes (16 MiB)."""
@@ -121,8 +139,8 @@ def _text(value: bytes) -> str:
     return value.decode(_UTF8, _REPLACE)
 
 
-class SSEDecoder:
-    """Incremental ``text/event-stream`` decoder for one connection.
+class PySSEDecoder:
+    """Incremental ``text/event-stream`` decoder for one connection (pure Python).
 
     ``feed(chunk)`` returns the events completed by ``chunk``; chunks may be
     split anywhere (inside a UTF-8 sequence, between CR and LF, inside a
@@ -571,3 +589,24 @@ class SSEDecoder:
             self._data_size = -1
         self._event = b""
         self._block_retry = None
+
+
+def _c_decoder() -> type[PySSEDecoder] | None:
+    """The C decoder class, unless it is not built or ``RXSSE_NO_EXTENSIONS`` is set."""
+    if os.environ.get("RXSSE_NO_EXTENSIONS", "") not in ("", "0"):
+        return None
+    try:
+        from rxsse._speedups import SSEDecoder as CSSEDecoder
+    except ImportError:
+        return None
+    return CSSEDecoder  # type: ignore[return-value]  # same public API, checked by the tests
+
+
+if TYPE_CHECKING:
+    SSEDecoder = PySSEDecoder
+else:
+    SSEDecoder = _c_decoder() or PySSEDecoder
+    """The decoder in use: the C one when built, else :class:`PySSEDecoder` (same behaviour)."""
+
+IMPLEMENTATION: Literal["c", "python"] = "python" if SSEDecoder is PySSEDecoder else "c"
+"""Which :class:`SSEDecoder` is in use: ``"c"`` (``rxsse._speedups``) or ``"python"``."""
