@@ -499,10 +499,11 @@ Decoder_feed(Decoder *self, PyObject *chunk)
             self->bom = -1;
         }
         else if (n) {
-            /* Not a BOM after all: what matched so far is text. */
+            /* Not a BOM after all: what matched so far starts the first line
+               (it holds no line end, and the line limit applies to the whole). */
             int matched = self->bom;
             self->bom = -1;
-            if (matched && process(self, (const char *)BOM, matched, out) < 0) {
+            if (matched && buffer_append(&self->line, (const char *)BOM, matched) < 0) {
                 goto error;
             }
         }

@@ -526,19 +526,21 @@ class PySSEDecoder:
         """Deal with the unfinished block ``buf[pos:]``: keep it for later."""
         rest = buf[pos:] if pos else buf
         newline = rest.rfind(b"\n")
-        partial = len(rest) - newline - 1
+        if newline != -1 and (self._mid_block or len(rest) > self._raw_limit or b"retry" in rest):
+            # Parse the complete lines now: they must take effect at once
+            # (retry), or would otherwise pile up unparsed.  (Complete lines
+            # kept raw fit in _raw_limit, so they cannot break the line limit.)
+            self._process_lines(rest[:newline].split(b"\n"), out)
+            self._mid_block = True
+            rest = rest[newline + 1 :]
+            newline = -1
+        partial = len(rest) - newline - 1  # the unfinished last line, checked after the others
         if partial > self._max_line_size:
             raise LineTooLong(
                 f"line longer than max_line_size={self._max_line_size} bytes",
                 limit=self._max_line_size,
                 size=partial,
             )
-        if newline != -1 and (self._mid_block or len(rest) > self._raw_limit or b"retry" in rest):
-            # Parse the complete lines now: they must take effect at once
-            # (retry), or would otherwise pile up unparsed.
-            self._process_lines(rest[:newline].split(b"\n"), out)
-            self._mid_block = True
-            rest = rest[newline + 1 :]
         self._tail = rest
 
     def _process_lines(self, lines: list[bytes], out: list[ServerSentEvent]) -> None:

@@ -26,6 +26,9 @@ from rxsse.errors import (
     SSEProtocolError,
 )
 from tests.decoder_cases import CASES, DecoderCase, ev
+from tests.decoder_impls import each_decoder
+
+decoder_implementation = each_decoder(__name__)
 
 Outcome = tuple[list[ServerSentEvent], str, int | None]
 

@@ -23,6 +23,9 @@ from hypothesis import strategies as st
 from rxsse import ServerSentEvent, SSEDecoder
 from rxsse.decoder import DEFAULT_MAX_EVENT_SIZE, DEFAULT_MAX_LINE_SIZE
 from rxsse.errors import EventTooLarge, LineTooLong, SSEProtocolError
+from tests.decoder_impls import each_decoder
+
+decoder_implementation = each_decoder(__name__)
 
 SETTINGS = settings(
     max_examples=250,
