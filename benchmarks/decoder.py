@@ -5,7 +5,11 @@ Run from the repository root with ``python -m benchmarks.decoder`` (add
 same bytes, in the same chunks:
 
 ``rxsse``
-    ``SSEDecoder().feed(chunk)`` for every chunk, then ``close()``.
+    ``SSEDecoder().feed(chunk)`` for every chunk, then ``close()``: the C
+    decoder when the extension is built (the header says which ran; the
+    targets apply to it);
+``rxsse-py``
+    the same with the pure-Python ``PySSEDecoder`` (reported, no target).
 ``httpx-sse``
     What ``httpx_sse.EventSource.iter_sse`` does to a response body, without
     the HTTP layer: bytes are decoded incrementally as UTF-8 (``errors=
@@ -61,6 +65,7 @@ from benchmarks._common import positive_int as _positive_int
 from benchmarks._common import rate as _rate
 from benchmarks._common import version as _version
 from rxsse import SSEDecoder
+from rxsse.decoder import IMPLEMENTATION, PySSEDecoder
 
 __all__ = ["main"]
 
@@ -96,9 +101,11 @@ Decode = Callable[[Sequence[bytes]], Sequence[Event]]
 # -- the three decoders under test ------------------------------------------
 
 
-def decode_rxsse(chunks: Sequence[bytes]) -> list[Event]:
+def decode_rxsse(
+    chunks: Sequence[bytes], decoder_class: type[PySSEDecoder] = SSEDecoder
+) -> list[Event]:
     """rxsse: feed every chunk to one ``SSEDecoder``, then close it."""
-    decoder = SSEDecoder()
+    decoder = decoder_class()
     feed = decoder.feed
     events: list[Event] = []
     extend = events.extend
@@ -106,6 +113,11 @@ def decode_rxsse(chunks: Sequence[bytes]) -> list[Event]:
         extend(feed(chunk))
     extend(decoder.close())
     return events
+
+
+def decode_rxsse_py(chunks: Sequence[bytes]) -> list[Event]:
+    """rxsse's pure-Python decoder, the fallback when the C extension is not built."""
+    return decode_rxsse(chunks, PySSEDecoder)
 
 
 def decode_httpx_sse(chunks: Sequence[bytes]) -> list[Event]:
@@ -138,9 +150,14 @@ def decode_openai(chunks: Sequence[bytes]) -> list[Event]:
 
 IMPLEMENTATIONS: tuple[tuple[str, Decode], ...] = (
     ("rxsse", decode_rxsse),
+    ("rxsse-py", decode_rxsse_py),
     ("httpx-sse", decode_httpx_sse),
     ("openai", decode_openai),
 )
+_DESCRIBE = {
+    "c": "the C decoder (rxsse._speedups)",
+    "python": "the pure-Python decoder (the C extension is not built or is disabled)",
+}
 _INDEX = {name: index for index, (name, _) in enumerate(IMPLEMENTATIONS)}
 
 
@@ -324,9 +341,9 @@ class Row:
         return self.nbytes / MB / self.seconds[index]
 
 
-def ratio(row: Row, other: str) -> float:
-    """How many times faster rxsse was than ``other`` on ``row``."""
-    return row.seconds[_INDEX[other]] / row.seconds[_INDEX["rxsse"]]
+def ratio(row: Row, other: str, name: str = "rxsse") -> float:
+    """How many times faster ``name`` was than ``other`` on ``row``."""
+    return row.seconds[_INDEX[other]] / row.seconds[_INDEX[name]]
 
 
 def target_met(row: Row) -> bool:
@@ -360,8 +377,8 @@ def format_table(rows: Sequence[Row]) -> str:
     header = ["corpus", "chunks", "MB", "events"]
     for name in names:
         header += [f"{name} ev/s", f"{name} MB/s"]
-    header += ["rxsse/httpx-sse", "rxsse/openai", "target"]
-    align = ["---", "---"] + ["--:"] * (len(header) - 3) + [":-:"]
+    header += ["rxsse/httpx-sse", "rxsse/openai", "target", "rxsse-py/httpx-sse"]
+    align = ["---", "---"] + ["--:"] * (len(header) - 4) + [":-:", "--:"]
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join(align) + "|"]
     for row in rows:
         cells = [row.corpus, row.chunking, f"{row.nbytes / MB:.2f}", f"{row.nevents:,}"]
@@ -372,6 +389,7 @@ def format_table(rows: Sequence[Row]) -> str:
             f"{ratio(row, 'httpx-sse'):.2f}x",
             f"{ratio(row, 'openai'):.2f}x",
             f"≥{target:g}x {'ok' if target_met(row) else 'MISS'}",
+            f"{ratio(row, 'httpx-sse', 'rxsse-py'):.2f}x",
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -397,7 +415,8 @@ def main(argv: list[str] | None = None) -> None:
         f"Python {platform.python_version()} ({platform.python_implementation()}), "
         f"rxsse {_version('rxsse')}, httpx-sse {_version('httpx-sse')}, "
         f"openai {_version('openai')}; best of {repeats}; MB = 10^6 bytes; "
-        f"target = rxsse/httpx-sse events/s.\n"
+        f"target = rxsse/httpx-sse events/s.\n\n"
+        f"rxsse = {_DESCRIBE[IMPLEMENTATION]}; rxsse-py = the pure-Python decoder.\n"
     )
     print(format_table(rows))
     misses = [f"{row.corpus} / {row.chunking}" for row in rows if not target_met(row)]
