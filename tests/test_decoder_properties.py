@@ -447,3 +447,28 @@ def test_reconnections_match_reference(connections: list[bytes]) -> None:
         assert got == want.events
         assert (decoder.last_event_id, decoder.retry) == (want.last_event_id, want.retry)
         last_event_id, retry = want.last_event_id, want.retry
+
+
+# Regions that look like blocks of several data lines but are not all of them:
+# the whole-region fast path must notice and leave them to the general rules.
+MULTI_DATA_TRAPS = [
+    b"data: a\ndata: b\n\ndata: c\ndata: d\n\n",
+    b"data: a\ndata: \ndata: b\n\ndata: c\ndata: d\n\n",  # an empty value inside
+    b"data: a\ndata: b\ndata: \n\ndata: c\n\n",  # an empty value last
+    b"data: \ndata: a\n\ndata: b\ndata: c\n\n",  # an empty value first
+    b"data: a\ndata: b\n\n\ndata: c\ndata: d\n\n",  # two blank lines
+    b"data: a\ndata: b\n\n:note\ndata: c\n\n",  # a comment
+    b"data: a\ndata: b\n\nid: 5\ndata: c\ndata: d\n\n",  # an id in a later block
+    b"data: a\ndata:b\n\ndata: c\ndata: d\n\n",  # no space after the colon
+    b"data: a\ndata: b\n\ndata: c\nevent: e\n\n",  # an event type
+    b"data: a\ndata: data: b\n\ndata: c\ndata: \xff\xfe\n\n",  # a prefix in a value, bad UTF-8
+    b"data: a\ndata: b\n\ndata: c\ndatum: x\n\n",  # an unknown field
+    b"data: a\ndata: b\n\n\n",  # ends with an extra blank line
+]
+
+
+@pytest.mark.parametrize("stream", MULTI_DATA_TRAPS)
+def test_multi_line_data_traps_match_the_reference(stream: bytes) -> None:
+    want = reference_decode(stream)
+    assert real_decode([stream]) == want
+    assert real_decode([stream, b"data: tail\n\n"]).events[: len(want.events)] == want.events
