@@ -6,10 +6,11 @@ STAMP := $(VENV)/.installed-dev
 
 .PHONY: demo test lint typecheck pytest bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml hatch_build.py rxsse/_speedups.c
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@$(BIN)/python -c "import rxsse.decoder as d; print('rxsse: SSE decoder in use:', d.IMPLEMENTATION)"
 	touch $(STAMP)
 
 demo: $(STAMP)

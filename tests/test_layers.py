@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import sys
 from pathlib import Path
 
@@ -29,7 +30,7 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
 STDLIB_ONLY: dict[str, tuple[str, ...]] = {
     "errors": (),
     "_event": ("rxsse.errors",),
-    "decoder": ("rxsse.errors", "rxsse._event"),
+    "decoder": ("rxsse.errors", "rxsse._event", "rxsse._speedups"),
 }
 
 
@@ -94,6 +95,15 @@ def test_core_imports_only_stdlib(module: str) -> None:
         if top in sys.stdlib_module_names or top == "__future__":
             continue
         assert any(_matches(name, a) for a in allowed), f"{module} imports {name}"
+
+
+def test_c_decoder_imports_only_the_event_and_the_errors() -> None:
+    # rxsse._speedups (C) is part of the decoder layer: it may import what
+    # decoder.py may, and nothing else.
+    source = (PACKAGE / "_speedups.c").read_text(encoding="utf-8")
+    imported = set(re.findall(r'import_attr\("([\w.]+)"', source))
+    assert imported == {"rxsse._event", "rxsse.errors"}
+    assert source.count("PyImport_ImportModule(") == 1  # the one inside import_attr
 
 
 def test_checker_sees_a_violation(tmp_path: Path) -> None:
