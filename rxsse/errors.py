@@ -75,7 +75,7 @@ class LineTooLong(SSEProtocolError):
 
 
 class EventTooLarge(SSEProtocolError):
-    """An event's data buffer grew beyond ``max_event_size`` characters."""
+    """An event's data buffer grew beyond ``max_event_size`` bytes (UTF-8 as received)."""
 
 
 class EventDataNotJSON(RxSSEError, ValueError):
@@ -126,7 +126,11 @@ class SSEStatusError(SSEResponseError):
 
 
 class SSEContentTypeError(SSEResponseError):
-    """The response's MIME essence is not ``text/event-stream``."""
+    """The response's MIME essence is not the one the source reads.
+
+    ``text/event-stream`` for :func:`rxsse.from_url`; for
+    :func:`rxsse.from_ndjson_url`, one of the NDJSON types it accepts.
+    """
 
 
 class StreamStalled(SSEConnectionError, TimeoutError):
