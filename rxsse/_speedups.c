@@ -94,6 +94,8 @@ typedef struct {
     Buffer line;              /* the unfinished line carried over from earlier chunks */
     Buffer data;              /* the data buffer: each value followed by LF */
     Buffer event;             /* the event type buffer */
+    Buffer last_type;         /* the bytes of the last event type decoded ... */
+    PyObject *last_type_str;  /* ... and that str (NULL: none yet): types repeat */
     int skip_lf;              /* the last byte seen was a CR: swallow one LF */
     int bom;                  /* BOM bytes matched at the stream start (0-2), or -1 */
 } Decoder;
@@ -171,6 +173,28 @@ new_event(PyObject *event, PyObject *data, PyObject *id, PyObject *retry)
     return ev;
 }
 
+/* The event type buffer as str (a new reference), reusing the last one when equal. */
+static PyObject *
+event_type(Decoder *self)
+{
+    Buffer *event = &self->event;
+    if (self->last_type_str != NULL && self->last_type.len == event->len &&
+        memcmp(self->last_type.buf, event->buf, (size_t)event->len) == 0) {
+        return Py_NewRef(self->last_type_str);
+    }
+    PyObject *type = decode_text(event->buf, event->len);
+    if (type == NULL) {
+        return NULL;
+    }
+    self->last_type.len = 0;
+    if (buffer_append(&self->last_type, event->buf, event->len) < 0) {
+        Py_DECREF(type);
+        return NULL;
+    }
+    Py_XSETREF(self->last_type_str, Py_NewRef(type));
+    return type;
+}
+
 /* An empty line: commit the ID, emit an event if there is data, reset the block. */
 static int
 dispatch(Decoder *self, PyObject *out)
@@ -186,7 +210,7 @@ dispatch(Decoder *self, PyObject *out)
         }
         PyObject *type;
         if (self->event.len) {
-            type = decode_text(self->event.buf, self->event.len);
+            type = event_type(self);
             if (type == NULL) {
                 Py_DECREF(data);
                 return -1;
@@ -458,6 +482,8 @@ Decoder_dealloc(Decoder *self)
     Py_CLEAR(self->retry);
     Py_CLEAR(self->id_buffer);
     Py_CLEAR(self->block_retry);
+    Py_CLEAR(self->last_type_str);
+    buffer_free(&self->last_type);
     buffer_free(&self->line);
     buffer_free(&self->data);
     buffer_free(&self->event);
