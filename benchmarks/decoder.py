@@ -45,6 +45,13 @@ turns, garbage collection is off while a run is timed).  MB is 10**6 bytes.
 
 from __future__ import annotations
 
+if not __package__:  # run as a file, `python benchmarks/NAME.py`: import from the repository
+    # root instead of benchmarks/, where http.py would shadow the standard library's http
+    import sys as _sys
+    from pathlib import Path as _Path
+
+    _sys.path[0] = str(_Path(__file__).resolve().parent.parent)
+
 import argparse
 import codecs
 import gc

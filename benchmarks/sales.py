@@ -40,6 +40,13 @@ flat in stream length, bounded by open windows and distinct keys.
 
 from __future__ import annotations
 
+if not __package__:  # run as a file, `python benchmarks/NAME.py`: import from the repository
+    # root instead of benchmarks/, where http.py would shadow the standard library's http
+    import sys as _sys
+    from pathlib import Path as _Path
+
+    _sys.path[0] = str(_Path(__file__).resolve().parent.parent)
+
 import argparse
 import gc
 import heapq
