@@ -504,12 +504,25 @@ Decoder_feed(Decoder *self, PyObject *chunk)
         return raise_failed(self);
     }
     Py_buffer view;
+    PyObject *copy = NULL; /* a contiguous copy of a chunk that is not contiguous */
     if (PyObject_GetBuffer(chunk, &view, PyBUF_SIMPLE) < 0) {
-        return NULL;
+        if (!PyErr_ExceptionMatches(PyExc_BufferError)) {
+            return NULL;
+        }
+        PyErr_Clear();
+        copy = PyBytes_FromObject(chunk);
+        if (copy == NULL) {
+            return NULL;
+        }
+        if (PyObject_GetBuffer(copy, &view, PyBUF_SIMPLE) < 0) {
+            Py_DECREF(copy);
+            return NULL;
+        }
     }
     PyObject *out = PyList_New(0);
     if (out == NULL) {
         PyBuffer_Release(&view);
+        Py_XDECREF(copy);
         return NULL;
     }
     const char *p = view.buf;
@@ -538,9 +551,11 @@ Decoder_feed(Decoder *self, PyObject *chunk)
         goto error;
     }
     PyBuffer_Release(&view);
+    Py_XDECREF(copy);
     return out;
 error:
     PyBuffer_Release(&view);
+    Py_XDECREF(copy);
     Py_DECREF(out);
     return NULL;
 }

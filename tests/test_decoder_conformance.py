@@ -113,7 +113,9 @@ def test_random_chunkings(case: DecoderCase) -> None:
 
 
 @pytest.mark.parametrize("case", CASE_PARAMS)
-@pytest.mark.parametrize("kind", ["bytearray", "memoryview", "memoryview-slice"])
+@pytest.mark.parametrize(
+    "kind", ["bytearray", "memoryview", "memoryview-slice", "memoryview-strided"]
+)
 def test_bytes_like_chunks(case: DecoderCase, kind: str) -> None:
     rng = random.Random(f"bytes-like:{case.name}")
     size = len(case.stream)
@@ -124,6 +126,8 @@ def test_bytes_like_chunks(case: DecoderCase, kind: str) -> None:
             chunks.append(bytearray(piece))
         elif kind == "memoryview":
             chunks.append(memoryview(piece))
+        elif kind == "memoryview-strided":  # not contiguous: every other byte of a buffer
+            chunks.append(memoryview(bytes(b for byte in piece for b in (byte, 0)))[::2])
         else:
             chunks.append(memoryview(b"<<" + piece + b">>")[2:-2])
     assert run(chunks) == expected(case)
