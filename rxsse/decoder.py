@@ -51,10 +51,11 @@ property tests run against both, and compare them with each other.
 The C decoder scans lines with ``memchr``, gathers data values in a byte
 buffer and decodes each event's data once, at dispatch.
 
-How the pure Python decoder is fast: it works on **bytes** and decodes UTF-8 per field
-value, which gives exactly the result of decoding the whole stream first
-(every delimiter is ASCII, and UTF-8 replacement never swallows an ASCII
-byte) while keeping text that is mostly ASCII in compact one-byte strings.
+How the pure Python decoder is fast: it works on **bytes** and decodes
+UTF-8 per field value, which gives exactly the result of decoding the whole
+stream first (every delimiter is ASCII, and UTF-8 replacement never swallows
+an ASCII byte) while keeping text that is mostly ASCII in compact one-byte
+strings.
 All complete blocks of a chunk are examined at once: when they share one
 regular shape (only ``data: `` lines, or the same sequence of ``id: ``,
 ``event: `` and ``data: `` lines in every block), the events are cut out
@@ -69,7 +70,8 @@ directly, and accepted only when every CR and LF of the complete blocks
 is part of an expected CRLF (checked with two ``count`` calls), which is
 exactly when normalising would have changed nothing but those pairs.
 
-This module imports only the standard library and rxsse's event and errors.
+This module imports only the standard library, rxsse's event and errors, and
+(when built) ``rxsse._speedups``, which imports only those two.
 """
 
 from __future__ import annotations
