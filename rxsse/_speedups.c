@@ -1,5 +1,6 @@
 /*
- * rxsse._speedups: the WHATWG event-stream decoder in C.
+ * rxsse._speedups: the WHATWG event-stream decoder in C, and one string check
+ * of the ANSI-to-HTML converter's hot path (ascii_html_safe, at the end).
  *
  * SSEDecoder here has exactly the semantics and the Python API of the
  * pure-Python rxsse.decoder.PySSEDecoder (read that module's docstring for
@@ -637,11 +638,56 @@ static PyTypeObject DecoderType = {
     .tp_getset = Decoder_getset,
 };
 
+/* -- ascii_html_safe ----------------------------------------------------------- */
+
+/* 1 for the ASCII characters a log line may hold as they are in HTML: TAB,
+   LF and the printable ones except & < > " '.  (rxsse.domain.ansi keeps the
+   same set in Python, as _UNSAFE_ASCII, for when this module is not built.) */
+static unsigned char HTML_SAFE[128];
+
+static void
+init_html_safe(void)
+{
+    for (int c = 0x20; c < 0x7F; c++) {
+        HTML_SAFE[c] = 1;
+    }
+    HTML_SAFE['\t'] = HTML_SAFE['\n'] = 1;
+    HTML_SAFE['&'] = HTML_SAFE['<'] = HTML_SAFE['>'] = HTML_SAFE['"'] = HTML_SAFE['\''] = 0;
+}
+
+static PyObject *
+ascii_html_safe(PyObject *Py_UNUSED(module), PyObject *line)
+{
+    if (!PyUnicode_Check(line)) {
+        PyErr_Format(PyExc_TypeError, "expected str, not %.100s", Py_TYPE(line)->tp_name);
+        return NULL;
+    }
+    if (!PyUnicode_IS_ASCII(line)) {
+        Py_RETURN_FALSE;
+    }
+    const unsigned char *p = PyUnicode_1BYTE_DATA(line);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(line);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (!HTML_SAFE[p[i]]) {
+            Py_RETURN_FALSE;
+        }
+    }
+    Py_RETURN_TRUE;
+}
+
+static PyMethodDef module_methods[] = {
+    {"ascii_html_safe", ascii_html_safe, METH_O,
+     "ascii_html_safe(line) -> bool: line is ASCII and holds only TAB, LF and printable\n"
+     "characters other than & < > \" ', so it is its own HTML."},
+    {NULL},
+};
+
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT,
     .m_name = "rxsse._speedups",
-    .m_doc = "C speedups for rxsse: the SSE decoder.",
+    .m_doc = "C speedups for rxsse: the SSE decoder and a string check of the ANSI converter.",
     .m_size = -1,
+    .m_methods = module_methods,
 };
 
 static PyObject *
@@ -679,6 +725,7 @@ PyInit__speedups(void)
             return NULL;
         }
     }
+    init_html_safe();
     if (PyType_Ready(&DecoderType) < 0) {
         return NULL;
     }

@@ -71,19 +71,20 @@ is part of an expected CRLF (checked with two ``count`` calls), which is
 exactly when normalising would have changed nothing but those pairs.
 
 This module imports only the standard library, rxsse's event and errors, and
-(when built) ``rxsse._speedups``, which imports only those two.
+(when built) ``rxsse._speedups``, which imports only those two, through
+``rxsse._native``.
 """
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterable
 from itertools import repeat
 from operator import itemgetter
-from typing import TYPE_CHECKING, Literal, NamedTuple
+from typing import TYPE_CHECKING, Literal, NamedTuple, cast
 
 from rxsse._event import ServerSentEvent
+from rxsse._native import speedups
 from rxsse.errors import EventTooLarge, LineTooLong, SSEProtocolError
 
 __all__ = [
@@ -636,13 +637,8 @@ class PySSEDecoder:
 
 def _c_decoder() -> type[PySSEDecoder] | None:
     """The C decoder class, unless it is not built or ``RXSSE_NO_EXTENSIONS`` is set."""
-    if os.environ.get("RXSSE_NO_EXTENSIONS", "") not in ("", "0"):
-        return None
-    try:
-        from rxsse._speedups import SSEDecoder as CSSEDecoder
-    except ImportError:
-        return None
-    return CSSEDecoder  # type: ignore[return-value]  # same public API, checked by the tests
+    module = speedups()
+    return None if module is None else cast("type[PySSEDecoder]", module.SSEDecoder)
 
 
 if TYPE_CHECKING:

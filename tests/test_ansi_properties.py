@@ -18,12 +18,14 @@ hrefs, balanced tags, and exactly the expected visible text.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from html.parser import HTMLParser
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rxsse.domain.ansi import ANSI_CSS, AnsiConverter, strip_ansi
+from rxsse.domain.ansi import ANSI_CSS, AnsiConverter, _ascii_html_safe_py, strip_ansi
 
 ESC = "\x1b"
 CR = object()  # a "\r" marker between pieces
@@ -237,3 +239,37 @@ def test_a_chunked_stream_of_lines_is_safe_line_by_line(
     assert len(out) == len(rendered)
     for fragment, (_, visible) in zip(out, rendered, strict=True):
         check_safe(fragment, visible)
+
+
+# -- the C check of the plain-line fast path ---------------------------------------------------
+
+c_ascii_html_safe: Callable[[str], bool] | None
+try:
+    from rxsse._speedups import ascii_html_safe as _c_check
+except ImportError:  # not built: only the Python check exists
+    c_ascii_html_safe = None
+else:
+    c_ascii_html_safe = _c_check
+
+
+@pytest.mark.skipif(c_ascii_html_safe is None, reason="the C extension is not built")
+@settings(max_examples=500, deadline=None)
+@given(
+    line=st.one_of(
+        st.text(st.characters(max_codepoint=0x7F)),
+        st.text(st.characters(max_codepoint=0x7F, exclude_characters="&<>\"'\x1b")),
+        st.text(),
+    )
+)
+def test_c_and_python_plain_line_checks_agree(line: str) -> None:
+    assert c_ascii_html_safe is not None
+    assert c_ascii_html_safe(line) is _ascii_html_safe_py(line)
+
+
+def test_plain_line_check_on_every_ascii_character() -> None:
+    checks = [_ascii_html_safe_py] + ([] if c_ascii_html_safe is None else [c_ascii_html_safe])
+    for check in checks:
+        safe = "".join(chr(c) for c in range(128) if check(chr(c)))
+        assert safe == "\t\n" + "".join(chr(c) for c in range(0x20, 0x7F) if chr(c) not in "&<>\"'")
+        assert check("") is True
+        assert check("café") is False

@@ -30,7 +30,8 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
 STDLIB_ONLY: dict[str, tuple[str, ...]] = {
     "errors": (),
     "_event": ("rxsse.errors",),
-    "decoder": ("rxsse.errors", "rxsse._event", "rxsse._speedups"),
+    "decoder": ("rxsse.errors", "rxsse._event", "rxsse._native"),
+    "_native": ("rxsse._speedups",),
 }
 
 

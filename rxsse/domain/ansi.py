@@ -65,6 +65,8 @@ from collections.abc import Iterable
 from html import escape
 from typing import Final
 
+from rxsse._native import speedups
+
 __all__ = [
     "ANSI_CSS",
     "MAX_CSI_CHARS",
@@ -128,6 +130,19 @@ _SPECIAL: Final = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 _FAST: Final = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff&<>\"']")
 _HTML_CHARS: Final = re.compile(r"[&<>\"']")
 _UNSAFE_ASCII: Final = bytes([*range(0x09), *range(0x0B, 0x20), 0x7F]) + b"&<>\"'"
+
+
+def _ascii_html_safe_py(line: str) -> bool:
+    """``line`` is ASCII with no control but TAB and LF and none of ``&<>"'``: its own HTML.
+
+    One C-level pass over the bytes: delete the unsafe ones, compare lengths.
+    ``rxsse._speedups.ascii_html_safe`` is the same check in C, used when built.
+    """
+    return line.isascii() and len(line.encode().translate(None, _UNSAFE_ASCII)) == len(line)
+
+
+_native = speedups()
+_ascii_html_safe: Final = _ascii_html_safe_py if _native is None else _native.ascii_html_safe
 _ESCAPE: Final = re.compile(
     r"\x1b(?:"
     rf"\[([0-9;:]{{0,{MAX_CSI_CHARS}}})m"  # 1: SGR parameters
@@ -497,12 +512,12 @@ class AnsiConverter:
     def convert(self, line: str) -> str:
         """HTML of one line, with the style carried in from earlier lines."""
         # The fast paths: nothing to strip or interpret, at most the five characters to
-        # escape.  For ASCII text, one C-level pass over the bytes (delete the unsafe
-        # ones, compare lengths) and str.isprintable() beat regex searches.
-        if line.isascii():
-            if len(line.encode().translate(None, _UNSAFE_ASCII)) == len(line):
-                html = line
-            elif line.isprintable() or _SPECIAL.search(line) is None:
+        # escape.  For ASCII text, one C-level pass (_ascii_html_safe) and
+        # str.isprintable() beat regex searches.
+        if _ascii_html_safe(line):
+            html = line
+        elif line.isascii():
+            if line.isprintable() or _SPECIAL.search(line) is None:
                 html = escape(line)
             else:
                 return self._convert_special(line, None)
