@@ -71,6 +71,7 @@ from rich.text import Text
 from benchmarks._common import positive_int as _positive_int
 from benchmarks._common import rate as _rate
 from benchmarks._common import version as _version
+from rxsse.domain import ansi
 from rxsse.domain.ansi import AnsiConverter, strip_ansi
 
 __all__ = ["main"]
@@ -349,11 +350,12 @@ def main(argv: list[str] | None = None) -> None:
     repeats = args.repeats or (QUICK_REPEATS if args.quick else FULL_REPEATS)
     started = time.perf_counter()
     rows = run(n, repeats)
+    check = "C (rxsse._speedups)" if ansi._native is not None else "Python (no C extension)"
     print(
         f"## ANSI → HTML throughput{' (--quick)' if args.quick else ''}\n\n"
         f"Python {platform.python_version()} ({platform.python_implementation()}), "
         f"rxsse {_version('rxsse')}, ansi2html {_version('ansi2html')}, rich {_version('rich')}; "
-        f"best of {repeats}; target = rxsse/ansi2html lines/s.\n"
+        f"best of {repeats}; target = rxsse/ansi2html lines/s; plain-line check: {check}.\n"
     )
     print(format_table(rows))
     misses = [f"{row.corpus} / {row.mode}" for row in rows if row.met() is False]

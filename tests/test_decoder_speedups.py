@@ -116,10 +116,14 @@ def test_ci_builds_the_c_decoder() -> None:
     assert C_DECODER is not None
 
 
-def test_rxsse_no_extensions_selects_the_python_decoder() -> None:
-    script = "import rxsse.decoder as d; print(d.IMPLEMENTATION, d.SSEDecoder.__name__)"
+def test_rxsse_no_extensions_selects_the_python_code() -> None:
+    script = (
+        "import rxsse.decoder as d, rxsse.domain.ansi as a; "
+        "print(d.IMPLEMENTATION, d.SSEDecoder.__name__, "
+        "a._ascii_html_safe is a._ascii_html_safe_py)"
+    )
     env = {**os.environ, "RXSSE_NO_EXTENSIONS": "1"}
     out = subprocess.run(
         [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
     )
-    assert out.stdout.split() == ["python", "PySSEDecoder"]
+    assert out.stdout.split() == ["python", "PySSEDecoder", "True"]
