@@ -617,18 +617,26 @@ static PyGetSetDef Decoder_getset[] = {
 
 static PyMethodDef Decoder_methods[] = {
     {"feed", (PyCFunction)Decoder_feed, METH_O,
-     "feed(chunk) -> list[ServerSentEvent]: decode chunk, return the events it completed."},
+     "feed($self, chunk, /)\n--\n\n"
+     "Decode chunk (bytes-like) and return the events it completed, in order."},
     {"close", (PyCFunction)Decoder_close, METH_NOARGS,
-     "close() -> []: end the stream, discard an unterminated event, reset the parser."},
+     "close($self, /)\n--\n\n"
+     "End the stream: discard an unterminated event, reset the parser; return []."},
     {NULL},
 };
 
 static PyTypeObject DecoderType = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "rxsse._speedups.SSEDecoder",
-    .tp_doc = "Incremental text/event-stream decoder for one connection (C implementation).",
+    .tp_doc = "SSEDecoder(*, max_line_size=16777216, max_event_size=16777216, last_event_id='', "
+              "retry=None)\n--\n\n"
+              "Incremental text/event-stream decoder for one connection (C implementation).\n\n"
+              "feed(chunk) returns the events completed by chunk; chunks may be split anywhere.\n"
+              "close() ends the stream: an unterminated event is discarded, the parser is reset\n"
+              "for the next connection, last_event_id and retry are kept; it returns [].\n"
+              "Same behaviour as rxsse.decoder.PySSEDecoder, whose docstrings state the rules.",
     .tp_basicsize = sizeof(Decoder),
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
     .tp_new = Decoder_new,
     .tp_init = (initproc)Decoder_init,
     .tp_dealloc = (destructor)Decoder_dealloc,
@@ -677,8 +685,9 @@ ascii_html_safe(PyObject *Py_UNUSED(module), PyObject *line)
 
 static PyMethodDef module_methods[] = {
     {"ascii_html_safe", ascii_html_safe, METH_O,
-     "ascii_html_safe(line) -> bool: line is ASCII and holds only TAB, LF and printable\n"
-     "characters other than & < > \" ', so it is its own HTML."},
+     "ascii_html_safe($module, line, /)\n--\n\n"
+     "Whether line is ASCII and holds only TAB, LF and printable characters other than\n"
+     "& < > \" ', so that it is its own HTML."},
     {NULL},
 };
 

@@ -651,3 +651,23 @@ def test_decoded_event_json() -> None:
     decoder = SSEDecoder()
     (event,) = decoder.feed(b'data: {"a":\ndata: 1}\n\n')
     assert event.json() == {"a": 1}
+
+
+def test_the_decoder_can_be_subclassed() -> None:
+    class Counting(SSEDecoder):
+        def __init__(self) -> None:
+            super().__init__(max_line_size=64)
+            self.chunks = 0
+
+        def feed(self, chunk: bytes | bytearray | memoryview) -> list[ServerSentEvent]:
+            self.chunks += 1
+            return super().feed(chunk)
+
+    decoder = Counting()
+    assert decoder.feed(b"id: 1\ndata: a\n\n") + decoder.feed(b"data: b\n\n") == [
+        ServerSentEvent(data="a", id="1"),
+        ServerSentEvent(data="b", id="1"),
+    ]
+    assert (decoder.chunks, decoder.last_event_id) == (2, "1")
+    with pytest.raises(LineTooLong):
+        decoder.feed(b"x" * 65)
