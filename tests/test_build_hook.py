@@ -10,6 +10,8 @@ from __future__ import annotations
 import importlib.machinery
 import importlib.util
 import shutil
+import sys
+import sysconfig
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,13 @@ from rxsse import ServerSentEvent
 
 ROOT = Path(__file__).resolve().parent.parent
 SUFFIX = importlib.machinery.EXTENSION_SUFFIXES[0]
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="uses CC=/bin/false")
+
+_CC = (sysconfig.get_config_var("CC") or "cc").split()[0]
+needs_compiler = pytest.mark.skipif(
+    shutil.which(_CC) is None, reason=f"no C compiler ({_CC}) on this machine"
+)
 
 
 @pytest.fixture
@@ -40,6 +49,7 @@ def run_hook(root: Path, version: str) -> dict[str, Any]:
     return build_data
 
 
+@needs_compiler
 def test_editable_install_compiles_in_place_and_the_module_decodes(root: Path) -> None:
     build_data = run_hook(root, "editable")
     built = root / "rxsse" / f"_speedups{SUFFIX}"
@@ -53,6 +63,7 @@ def test_editable_install_compiles_in_place_and_the_module_decodes(root: Path) -
     assert module.SSEDecoder().feed(b"data: hi\n\n") == [ServerSentEvent(data="hi")]
 
 
+@needs_compiler
 def test_wheel_build_adds_the_module_and_a_platform_tag(root: Path) -> None:
     build_data = run_hook(root, "standard")
     (target,) = build_data["force_include"].values()
