@@ -436,11 +436,7 @@ Decoder_init(Decoder *self, PyObject *args, PyObject *kwds)
     Py_INCREF(retry);
     Py_XSETREF(self->retry, retry);
     Py_CLEAR(self->error);
-    if (self->id_buffer == NULL) {
-        self->id_buffer = Py_NewRef(str_empty);
-        self->block_retry = Py_NewRef(Py_None);
-    }
-    reset_stream(self);
+    reset_stream(self); /* Decoder_new set every object field, so this replaces them */
     return 0;
 }
 

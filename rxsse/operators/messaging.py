@@ -116,10 +116,6 @@ class _Wakeup(abc.DisposableBase):
         self.armed: float | None = None
         """When the scheduled wake-up is due (the very object given to :meth:`arm`), or ``None``."""
 
-    @property
-    def disposable(self) -> abc.DisposableBase:
-        return self
-
     def arm(self, deadline: float | None) -> None:
         """Be woken at ``deadline`` (``None``: not at all), keeping an earlier wake-up."""
         armed = self.armed
@@ -230,12 +226,11 @@ class _TypingUsers(abc.ObserverBase[Any]):
         self.lock = threading.RLock()
         self.wakeup = _Wakeup(scheduler, self.clock, self._fire, self.lock)
 
-    def _fire(self, now: float) -> None:
-        with self.lock:
-            emit = self.emit
-            for update in self.machine.expire(now):
-                emit(update)
-            self.wakeup.arm(self.machine.next_deadline())
+    def _fire(self, now: float) -> None:  # called by the wake-up, under self.lock
+        emit = self.emit
+        for update in self.machine.expire(now):
+            emit(update)
+        self.wakeup.arm(self.machine.next_deadline())
 
     def on_next(self, value: Any) -> None:
         with self.lock:
@@ -251,12 +246,12 @@ class _TypingUsers(abc.ObserverBase[Any]):
 
     def on_error(self, error: Exception) -> None:
         with self.lock:
-            self.wakeup.disposable.dispose()
+            self.wakeup.dispose()
             self.observer.on_error(error)
 
     def on_completed(self) -> None:
         with self.lock:
-            self.wakeup.disposable.dispose()
+            self.wakeup.dispose()
             self.observer.on_completed()
 
 
@@ -295,7 +290,7 @@ def typing_users(
             sched = scheduler or scheduler_ or TimeoutScheduler.singleton()
             upstream = _TypingUsers(observer, sched, TypingSet(expiry, self_id))
             subscription = source.subscribe(upstream, scheduler=scheduler_)
-            return CompositeDisposable(subscription, upstream.wakeup.disposable)
+            return CompositeDisposable(subscription, upstream.wakeup)
 
         return Observable(subscribe)
 
@@ -343,9 +338,8 @@ def throttle_typing(
                     observer.on_next(signal)
                 wakeup.arm(machine.next_deadline())
 
-            def fire(now: float) -> None:
-                with lock:
-                    emit(machine.expire(now))
+            def fire(now: float) -> None:  # called by the wake-up, under lock
+                emit(machine.expire(now))
 
             wakeup = _Wakeup(sched, clock, fire, lock)
 
@@ -356,18 +350,18 @@ def throttle_typing(
 
             def on_error(error: Exception) -> None:
                 with lock:
-                    wakeup.disposable.dispose()
+                    wakeup.dispose()
                     observer.on_error(error)
 
             def on_completed() -> None:
                 with lock:
-                    wakeup.disposable.dispose()
+                    wakeup.dispose()
                     for signal in machine.close(clock()):
                         observer.on_next(signal)
                     observer.on_completed()
 
             subscription = source.subscribe(on_next, on_error, on_completed, scheduler=scheduler_)
-            return CompositeDisposable(subscription, wakeup.disposable)
+            return CompositeDisposable(subscription, wakeup)
 
         return Observable(subscribe)
 
@@ -488,9 +482,8 @@ def outbox(
                     state["stopped"] = True
                     observer.on_completed()
 
-            def fire(now: float) -> None:
-                with lock:
-                    handle(machine.expire(now))
+            def fire(now: float) -> None:  # called by the wake-up, under lock
+                handle(machine.expire(now))
 
             wakeup = _Wakeup(sched, clock, fire, lock)
 
@@ -557,7 +550,7 @@ def outbox(
 
             def stop() -> None:
                 state["stopped"] = True
-                wakeup.disposable.dispose()
+                wakeup.dispose()
                 for holder in list(in_flight.values()):
                     holder.dispose()
                 in_flight.clear()
